@@ -1,0 +1,94 @@
+"""The ``watchlist`` command line: parses arguments and hands off to watchlist.commands.*.
+
+Each subcommand lives in its own module under ``watchlist/commands/`` with
+``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+Exit codes: 0 success, 1 a check or delivery failed, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+from watchlist import __version__
+
+# subcommand name -> module under watchlist.commands
+COMMANDS: dict[str, str] = {
+    "run": "run",
+    "check": "check",
+    "scan": "scan",
+    "explain": "explain",
+    "notify-test": "notify_test",
+    "status": "status",
+    "outbox": "outbox",
+}
+
+
+def default_config_path() -> Path:
+    """``./config.yaml`` if it exists, else the user's config folder's ``watchlist/config.yaml``."""
+    here = Path("config.yaml")
+    if here.exists():
+        return here.resolve()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    user = Path(base) / "watchlist" / "config.yaml"
+    return user if user.exists() else here.resolve()
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    """The shared ``-c FILE`` option."""
+    parser.add_argument(
+        "-c",
+        "--config",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="config file (default: ./config.yaml, then ~/.config/watchlist/config.yaml)",
+    )
+
+
+def config_path(args: argparse.Namespace) -> Path:
+    """The config file the user named, or the default one."""
+    given: Path | None = getattr(args, "config", None)
+    return given.resolve() if given is not None else default_config_path()
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"watchlist.commands.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="watchlist", description="Watch the news: YAML rules, fuzzy matching, alerts."
+    )
+    parser.add_argument("--version", action="version", version=f"watchlist {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, modname in COMMANDS.items():
+        mod = _module(modname)
+        p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        code: int = args._run(args)
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

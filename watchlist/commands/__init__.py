@@ -1,0 +1,1 @@
+"""One module per ``watchlist`` subcommand; see watchlist.cli for the registry."""

@@ -1,0 +1,247 @@
+"""The small frozen dataclasses that flow through the pipeline.
+
+source -> normalise -> match -> decide -> outbox -> deliver: every stage takes and
+returns these values, so each stage can be tested alone. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+GROUPS: tuple[str, ...] = ("topics", "companies", "exchanges", "keywords")
+FIELDS: tuple[str, ...] = ("title", "summary", "body")
+
+
+# --------------------------------------------------------------------------- articles
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One news item, normalised: plain text fields, canonical URL, UTC time."""
+
+    id: str
+    title: str = ""
+    summary: str = ""
+    body: str = ""
+    url: str = ""
+    published: datetime | None = None  # timezone-aware, UTC
+    source: str = ""  # name of the source it came from
+
+    def field(self, name: str) -> str:
+        """The text of one matchable field (``title``, ``summary`` or ``body``)."""
+        if name == "title":
+            return self.title
+        if name == "summary":
+            return self.summary
+        if name == "body":
+            return self.body
+        raise KeyError(name)
+
+
+# --------------------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One thing to look for: a name with its aliases and matching options."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    exact: bool = False
+    case_sensitive: bool = False
+    threshold: float | None = None  # None: the rule's threshold
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """The name followed by every alias."""
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A watch rule as written in rules/*.yaml, with defaults already applied."""
+
+    name: str
+    topics: tuple[Entry, ...] = ()
+    companies: tuple[Entry, ...] = ()
+    exchanges: tuple[Entry, ...] = ()
+    keywords: tuple[Entry, ...] = ()
+    exclude: tuple[Entry, ...] = ()
+    description: str = ""
+    require: str = "all"  # "all" | "any"
+    fields: tuple[str, ...] = FIELDS
+    threshold: float = 88.0
+    notify: tuple[str, ...] = ()  # channel names
+    priority: str = "normal"  # "normal" | "high"
+    cooldown: timedelta | None = None
+    quiet_hours: tuple[time, time] | None = None  # (start, end), may cross midnight
+    digest: str | None = None  # 5-field cron expression
+    enabled: bool = True
+    origin: str = ""  # "path:line" where the rule was defined
+
+    def groups(self) -> tuple[tuple[str, tuple[Entry, ...]], ...]:
+        """The non-empty groups, in SPEC order: (group name, entries)."""
+        return tuple(
+            (name, entries)
+            for name, entries in (
+                ("topics", self.topics),
+                ("companies", self.companies),
+                ("exchanges", self.exchanges),
+                ("keywords", self.keywords),
+            )
+            if entries
+        )
+
+
+# --------------------------------------------------------------------------- matches
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """Why a rule matched: one term found in one field of the article."""
+
+    group: str  # topics | companies | exchanges | keywords | exclude
+    entry: str  # the entry's name
+    term: str  # the name or alias that matched
+    text: str  # the matched text exactly as it stands in the article
+    field: str  # title | summary | body
+    start: int  # character offsets into that field of the Article
+    end: int
+    score: float  # 0-100
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A rule that matched an article, with every hit that made it match."""
+
+    rule: str
+    article_id: str
+    hits: tuple[Hit, ...]
+
+    @property
+    def score(self) -> float:
+        """The best hit's score."""
+        return max((h.score for h in self.hits), default=0.0)
+
+
+# --------------------------------------------------------------------------- config
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """One entry of ``sources:`` in config.yaml."""
+
+    name: str
+    type: str  # "rss" | "folder" | "http"
+    every: timedelta = timedelta(minutes=15)
+    url: str = ""  # rss: http(s) URL or local path
+    path: str = ""  # folder: directory (absolute, resolved against the config file)
+    listen: str = ""  # http: "host:port"
+    token: str = ""  # http: bearer token (a secret)
+    timeout: float = 30.0  # seconds, whole fetch
+    max_bytes: int = 10 * 1024 * 1024  # cap on a decompressed body or file
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelConfig:
+    """One entry of ``channels:``: a name for one or more Apprise URLs."""
+
+    name: str
+    urls: tuple[str, ...]
+    rate_limit: tuple[int, timedelta] | None = None  # at most N messages per window
+    format: str | None = None  # "text" | "markdown" | "html"; None: the service's own
+
+
+@dataclass(frozen=True, slots=True)
+class Templates:
+    """Jinja2 templates for alert title and body; None means the built-in default."""
+
+    title: str | None = None
+    body: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    """How the outbox retries: ``delivery:`` in config.yaml."""
+
+    retry_horizon: timedelta = timedelta(hours=24)
+    timeout: float = 30.0  # seconds per send
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """The optional /healthz and /metrics endpoint: ``server:``; empty listen = off."""
+
+    listen: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    """``logging:`` in config.yaml."""
+
+    level: str = "info"  # debug | info | warning | error
+    format: str = "text"  # text | json
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """A whole validated config.yaml with its rules loaded."""
+
+    path: str  # the config file, absolute
+    timezone: str = "UTC"
+    state: str = "watchlist.db"  # absolute path of the SQLite file
+    rules_path: str = "rules/"  # as written
+    rules: tuple[Rule, ...] = ()
+    rule_files: tuple[str, ...] = ()  # every rule file read, absolute
+    sources: tuple[SourceConfig, ...] = ()
+    channels: tuple[ChannelConfig, ...] = ()
+    templates: Templates = field(default_factory=Templates)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+    def channel(self, name: str) -> ChannelConfig:
+        """The channel called ``name`` (KeyError when there is none)."""
+        for ch in self.channels:
+            if ch.name == name:
+                return ch
+        raise KeyError(name)
+
+    def rule(self, name: str) -> Rule:
+        """The rule called ``name`` (KeyError when there is none)."""
+        for r in self.rules:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What a source remembers between polls (persisted by the store)."""
+
+    etag: str = ""
+    last_modified: str = ""
+    last_poll: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str = ""
+    last_error_at: datetime | None = None
+    failures: int = 0  # consecutive
+    next_poll: datetime | None = None  # backoff: do not poll before this
+    articles: int = 0  # total articles read
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """What one poll of a source gave: articles, the new state, and an after-commit hook."""
+
+    articles: tuple[Article, ...]
+    state: SourceState
+    # Called once the articles are safely committed to the store (the folder
+    # source moves its files to done/ here). None when there is nothing to do.
+    on_commit: Callable[[], None] | None = None
