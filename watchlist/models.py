@@ -202,6 +202,8 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    # Every value that came from a ${VAR} and every source token: logs mask them.
+    secrets: tuple[str, ...] = ()
 
     def channel(self, name: str) -> ChannelConfig:
         """The channel called ``name`` (KeyError when there is none)."""
