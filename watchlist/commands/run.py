@@ -1,18 +1,32 @@
-"""`watchlist run`: not built yet."""
+"""`watchlist run`: the daemon, or with --once a single poll of every source."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 
-HELP = "not built yet"
+from watchlist import logs
+from watchlist.cli import add_config_argument, config_path
+
+HELP = "run the daemon (with --once: poll every source once, deliver, and exit)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No arguments yet."""
+    """``-c FILE``, ``--once`` and ``--log-level``."""
+    add_config_argument(parser)
+    parser.add_argument(
+        "--once", action="store_true", help="poll every source once, deliver, and exit"
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        default=None,
+        help="override logging.level from the config",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Say it is not built."""
-    print("watchlist: this command is not built yet", file=sys.stderr)
-    return 2
+    """Start the daemon; its exit code is ours."""
+    from watchlist.daemon import main
+
+    logs.setup_logging(args.log_level or "info")
+    return main(config_path(args), once=args.once, log_level=args.log_level)

@@ -1,0 +1,380 @@
+"""The long-running daemon: schedules polls and deliveries, handles signals and reloads.
+
+One APScheduler 3 interval job per source and one for the outbox. Every job
+catches its own errors (a broken feed never stops the daemon) and is bounded by
+its source's fetch deadline. SIGTERM and Ctrl-C stop cleanly (pending alerts
+stay pending in the store); SIGHUP and edits to config or rule files reload:
+validate first, then swap atomically, keeping the rules in force on error.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from watchlist import __version__, logs, systemd
+from watchlist.config import load_config
+from watchlist.errors import ConfigErrors
+from watchlist.lock import AlreadyRunning, StateLock
+from watchlist.metrics import Metrics
+from watchlist.models import Article, Config, SourceConfig
+from watchlist.outbox import deliver_due
+from watchlist.pipeline import Pipeline, Runtime
+from watchlist.reload import ConfigWatcher, Reloader
+from watchlist.reloadstatus import write_reload_status
+from watchlist.server import StatusServer
+from watchlist.sources import Source, make_source
+from watchlist.sources.ingest import IngestServer
+from watchlist.store import Store
+
+log = logging.getLogger("watchlist.daemon")
+
+OUTBOX_EVERY = timedelta(seconds=2)
+STOP_GRACE = 5.0  # seconds to let running jobs finish on SIGTERM
+
+
+def utcnow() -> datetime:
+    """The current time, aware UTC (the one place the daemon reads the clock)."""
+    return datetime.now(UTC)
+
+
+class Daemon:
+    """Owns the store, the sources, the scheduler and the reload machinery."""
+
+    def __init__(
+        self,
+        config_path: Path,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        log_level: str | None = None,
+    ) -> None:
+        self.config_path = config_path
+        self.log_level = log_level
+        self.clock = clock
+        self.stop_event = threading.Event()
+        self.reload_event = threading.Event()
+        self.metrics = Metrics()
+        self.delivery_failed = False
+        self._sources: dict[str, Source] = {}
+        self._ingest: IngestServer | None = None
+        self._scheduler: BackgroundScheduler | None = None
+        self._client: httpx.Client | None = None
+        self._store: Store | None = None
+        self._pipeline: Pipeline | None = None
+        self._reloader: Reloader[Runtime] | None = None
+
+    # ------------------------------------------------------------------ set-up
+
+    def _load(self) -> Runtime:
+        return Runtime.build(load_config(self.config_path))
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The pipeline (only once started)."""
+        assert self._pipeline is not None
+        return self._pipeline
+
+    @property
+    def store(self) -> Store:
+        """The store (only once started)."""
+        assert self._store is not None
+        return self._store
+
+    def _open(self, runtime: Runtime) -> None:
+        config = runtime.config
+        self._store = Store(config.state)
+        self._pipeline = Pipeline(self._store, runtime)
+        self._client = httpx.Client(
+            headers={"User-Agent": f"watchlist/{__version__}"}, follow_redirects=False
+        )
+        self._reloader = Reloader(self._load, self._apply)
+
+    def _build_sources(self, config: Config) -> None:
+        assert self._client is not None
+        self._sources = {
+            s.name: make_source(s, self._client)
+            for s in config.sources
+            if s.enabled and s.type != "http"
+        }
+
+    # ------------------------------------------------------------------ work
+
+    def poll(self, name: str) -> None:
+        """Poll one source, match what is new, commit it, then wake the outbox."""
+        source = self._sources.get(name)
+        if source is None:
+            return
+        try:
+            now = self.clock()
+            state = self.store.load_source_state(name)
+            if state.next_poll is not None and now < state.next_poll:
+                log.debug("source %s backing off until %s", name, state.next_poll.isoformat())
+                return
+            with self.metrics.time_poll(name):
+                result = source.poll(state, now)
+            if result.state.failures and result.state.last_error:
+                self.metrics.poll_error(name)
+            done = self._process(result.articles, name)
+            self.store.save_source_state(name, result.state)
+            if result.on_commit is not None:
+                result.on_commit()
+            if done:
+                self._wake_outbox()
+        except Exception:
+            log.exception("polling source %s failed; it will be polled again", name)
+
+    def _process(self, articles: tuple[Article, ...] | list[Article], source: str) -> int:
+        self.metrics.articles_read(source, len(articles))
+        if not articles:
+            return 0
+        start = time.perf_counter()
+        processed = self.pipeline.process(articles, self.clock())
+        if processed.new:
+            self.metrics.observe_match((time.perf_counter() - start) / processed.new)
+        for m in processed.matches:
+            self.metrics.matched(m.rule)
+        if processed.new:
+            log.info(
+                "source %s: %d new of %d, %d matches",
+                source,
+                processed.new,
+                processed.read,
+                len(processed.matches),
+            )
+        return len(processed.matches)
+
+    def submit(self, articles: list[Article]) -> list[str]:
+        """What the HTTP ingest source calls: process and commit, then answer."""
+        self._process(articles, self._ingest.name if self._ingest else "ingest")
+        self._wake_outbox()
+        return [a.id for a in articles]
+
+    def deliver(self) -> None:
+        """Send what is due in the outbox."""
+        try:
+            stats = deliver_due(self.store, self.pipeline.runtime.config, self.clock())
+            failed = getattr(stats, "failed", 0)
+            if failed:
+                self.delivery_failed = True
+            for channel, n in getattr(stats, "sent_by_channel", {}).items():
+                self.metrics.alerts_sent(channel, n)
+            for channel, n in getattr(stats, "failed_by_channel", {}).items():
+                self.metrics.alerts_failed(channel, n)
+        except Exception:
+            log.exception("delivering the outbox failed; pending alerts stay pending")
+
+    def _wake_outbox(self) -> None:
+        sched = self._scheduler
+        if sched is not None and sched.running:
+            try:
+                sched.modify_job("outbox", next_run_time=datetime.now(UTC))
+            except Exception:  # the job may be gone while stopping
+                pass
+
+    # ------------------------------------------------------------------ reload
+
+    def _apply(self, runtime: Runtime) -> None:
+        old = self.pipeline.runtime.config
+        self.pipeline.swap(runtime)
+        new = runtime.config
+        logs.add_secrets(new.secrets)
+        if new.sources != old.sources:
+            self._build_sources(new)
+            self._schedule_sources(new)
+            self._restart_ingest(new)
+        log.info("configuration reloaded: %d rules in force", len(new.rules))
+
+    def reload(self) -> bool:
+        """Re-read config and rules; keep the ones in force if anything is wrong."""
+        assert self._reloader is not None
+        systemd.reloading()
+        ok = self._reloader.reload()
+        status = self._reloader.last
+        if not ok:
+            for err in status.errors:
+                log.error("reload failed, the rules in force stay in force: %s", err)
+        write_reload_status(self.pipeline.runtime.config.state, status)
+        self.metrics.reloaded(ok)
+        systemd.ready()
+        return ok
+
+    def _watched_paths(self) -> list[Path]:
+        config = self.pipeline.runtime.config
+        paths = [Path(config.path), *(Path(p) for p in config.rule_files)]
+        rules_dir = Path(config.path).parent / config.rules_path
+        if rules_dir.is_dir():
+            paths.append(rules_dir)
+        return paths
+
+    # ------------------------------------------------------------------ scheduling
+
+    def _schedule_sources(self, config: Config) -> None:
+        sched = self._scheduler
+        if sched is None:
+            return
+        for job in sched.get_jobs():
+            if job.id.startswith("source:"):
+                job.remove()
+        for s in config.sources:
+            if s.enabled and s.type != "http":
+                self._add_source_job(sched, s)
+
+    def _add_source_job(self, sched: BackgroundScheduler, s: SourceConfig) -> None:
+        every = max(s.every.total_seconds(), 1.0)
+        sched.add_job(
+            self.poll,
+            "interval",
+            args=[s.name],
+            id=f"source:{s.name}",
+            seconds=every,
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=int(every) + 1,
+        )
+
+    def _restart_ingest(self, config: Config) -> None:
+        wanted = next((s for s in config.sources if s.type == "http" and s.enabled), None)
+        if self._ingest is not None and (wanted is None or wanted != self._ingest.cfg):
+            self._ingest.stop()
+            self._ingest = None
+        if wanted is not None and self._ingest is None:
+            self._ingest = IngestServer(wanted, self.submit)
+            self._ingest.start()
+            log.info("ingest listening on %s", wanted.listen)
+
+    # ------------------------------------------------------------------ running
+
+    def run_once(self) -> int:
+        """Poll every source once, deliver what is due, and return the exit code."""
+        runtime = self._start()
+        if runtime is None:
+            return 1
+        try:
+            for name in self._sources:
+                self.poll(name)
+            self.deliver()
+            return 1 if self.delivery_failed else 0
+        finally:
+            self._close()
+
+    def run_forever(self) -> int:
+        """Run until SIGTERM or Ctrl-C."""
+        runtime = self._start()
+        if runtime is None:
+            return 1
+        config = runtime.config
+        self._install_signals()
+        sched = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=8)}, timezone=config.timezone
+        )
+        self._scheduler = sched
+        sched.add_job(
+            self.deliver,
+            "interval",
+            id="outbox",
+            seconds=OUTBOX_EVERY.total_seconds(),
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+        )
+        self._schedule_sources(config)
+        sched.start()
+        self._restart_ingest(config)
+        watcher = ConfigWatcher(self._watched_paths, self.reload_event.set)
+        watcher.start()
+        server = None
+        if config.server.listen:
+            server = StatusServer(config.server.listen, self.metrics, self._health)
+            server.start()
+        systemd.ready()
+        log.info("watchlist %s running: %d sources, %d rules", __version__,
+                 len(config.sources), len(config.rules))
+        try:
+            while not self.stop_event.wait(0.2):
+                if self.reload_event.is_set():
+                    self.reload_event.clear()
+                    self.reload()
+        finally:
+            systemd.stopping()
+            log.info("stopping: pending alerts stay pending")
+            watcher.stop()
+            if server is not None:
+                server.stop()
+            if self._ingest is not None:
+                self._ingest.stop()
+            self._stop_scheduler(sched)
+            self._close()
+        return 0
+
+    def _stop_scheduler(self, sched: BackgroundScheduler) -> None:
+        sched.shutdown(wait=False)
+        deadline = time.monotonic() + STOP_GRACE
+        executor = sched._lookup_executor("default")
+        while time.monotonic() < deadline and getattr(executor, "_instances", None):
+            if not any(executor._instances.values()):
+                break
+            time.sleep(0.05)
+
+    def _health(self) -> dict[str, Any]:
+        sched = self._scheduler
+        return {"ok": bool(sched and sched.running), "version": __version__}
+
+    def _start(self) -> Runtime | None:
+        try:
+            runtime = self._load()
+        except ConfigErrors as exc:
+            for err in exc.errors:
+                log.error("%s", err)
+            return None
+        config = runtime.config
+        logs.setup_logging(self.log_level or config.logging.level, config.logging.format)
+        logs.add_secrets(config.secrets)
+        self._lock = StateLock(config.state)
+        try:
+            self._lock.acquire()
+        except AlreadyRunning as exc:
+            log.error("%s", exc)
+            return None
+        self._open(runtime)
+        self._build_sources(config)
+        return runtime
+
+    def _close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._store is not None:
+            self._store.close()
+        self._lock.release()
+
+    def _install_signals(self) -> None:
+        def stop(signum: int, frame: FrameType | None) -> None:
+            self.stop_event.set()
+
+        def hup(signum: int, frame: FrameType | None) -> None:
+            self.reload_event.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGHUP, hup)
+
+
+def main(config_path: Path, *, once: bool, log_level: str | None = None) -> int:
+    """Run the daemon (``watchlist run``); ``log_level`` overrides the config's."""
+    daemon = Daemon(config_path, log_level=log_level)
+    code = daemon.run_once() if once else daemon.run_forever()
+    if os.environ.get("WATCHLIST_DEBUG_THREADS"):
+        log.debug("threads at exit: %s", threading.enumerate())
+    return code

@@ -1,0 +1,89 @@
+"""The middle of the pipeline: new articles -> match -> decide and record, in one place.
+
+``Runtime`` is what a reload swaps as one value (config and the matcher compiled
+from its rules); ``process`` is what every source's poll and every ingest post
+goes through: drop what was already seen, match the rest, and hand articles and
+matches to the store, which marks them seen and writes the outbox rows in one
+transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from watchlist.match import Matcher, build_matcher
+from watchlist.models import Article, Config, Match
+from watchlist.store import Store
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The config in force and the matcher compiled from its rules."""
+
+    config: Config
+    matcher: Matcher
+
+    @classmethod
+    def build(cls, config: Config) -> Runtime:
+        """Compile the matcher for ``config``'s rules (do this off the hot path)."""
+        return cls(config=config, matcher=build_matcher(config.rules))
+
+
+@dataclass(frozen=True)
+class Processed:
+    """What one batch gave: how many articles were new, and the matches among them."""
+
+    read: int
+    new: int
+    matches: tuple[Match, ...]
+
+
+def crash_point(name: str) -> None:
+    """Kill this process with SIGKILL if ``WATCHLIST_CRASH_AT`` names this point (tests)."""
+    if os.environ.get("WATCHLIST_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def unique(articles: Sequence[Article]) -> list[Article]:
+    """The articles with repeated ids dropped, first one kept."""
+    seen: set[str] = set()
+    out: list[Article] = []
+    for a in articles:
+        if a.id not in seen:
+            seen.add(a.id)
+            out.append(a)
+    return out
+
+
+class Pipeline:
+    """Runs batches of articles through match and record against one store."""
+
+    def __init__(self, store: Store, runtime: Runtime) -> None:
+        self.store = store
+        self._runtime = runtime
+        self._lock = threading.Lock()
+
+    @property
+    def runtime(self) -> Runtime:
+        """The runtime in force."""
+        return self._runtime
+
+    def swap(self, runtime: Runtime) -> None:
+        """Put a new runtime in force; batches already running finish on the old one."""
+        self._runtime = runtime
+
+    def process(self, articles: Sequence[Article], now: datetime) -> Processed:
+        """Match the articles never seen before and record them with their matches."""
+        runtime = self._runtime
+        with self._lock:
+            new = self.store.filter_unseen(unique(articles))
+            matches = [m for a in new for m in runtime.matcher.match(a)]
+            crash_point("after-fetch")
+            if new:
+                self.store.record(new, matches, runtime.config, now)
+        return Processed(read=len(articles), new=len(new), matches=tuple(matches))
