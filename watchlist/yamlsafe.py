@@ -1,0 +1,386 @@
+"""Safe YAML: plain values with their positions, and typed access that reports errors there.
+
+PyYAML's composer gives nodes with marks; we construct plain Python values
+ourselves so that: only standard tags are accepted (never ``!!python/*``);
+duplicate keys are errors at any depth; alias bombs and huge documents are
+refused quickly (a budget on constructed nodes, alias re-visits included, and
+on document size); and every mapping and list remembers where each key and
+value stood, so validation can say ``path:line:column``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+from watchlist.errors import ConfigError, ConfigErrors, did_you_mean
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_NODES = 100_000
+MAX_DEPTH = 200
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_T = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_T + t for t in ("str", "int", "float", "bool", "null", "timestamp", "value")}
+_SCALARS = SafeConstructor()
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    """A 1-based line and column in a YAML file."""
+
+    line: int
+    column: int
+
+
+def _pos(node: yaml.Node) -> Pos:
+    return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class YMap(dict[str, Any]):
+    """A YAML mapping with text keys; remembers where each key and value stood."""
+
+    def __init__(self, pos: Pos) -> None:
+        super().__init__()
+        self.pos = pos
+        self.key_pos: dict[str, Pos] = {}
+        self.value_pos: dict[str, Pos] = {}
+        self.raw: dict[str, str | None] = {}  # scalar values as written
+
+
+class YSeq(list[Any]):
+    """A YAML sequence; remembers where each item stood."""
+
+    def __init__(self, pos: Pos) -> None:
+        super().__init__()
+        self.pos = pos
+        self.item_pos: list[Pos] = []
+        self.raw: list[str | None] = []
+
+
+class _Refused(Exception):
+    def __init__(self, pos: Pos, message: str) -> None:
+        super().__init__(message)
+        self.pos = pos
+        self.message = message
+
+
+class _Builder:
+    """Turns a node tree into YMap / YSeq / scalars, within a budget."""
+
+    def __init__(self, path: str, max_nodes: int) -> None:
+        self.path = path
+        self.budget = max_nodes
+        self.errors: list[ConfigError] = []
+        self.active: set[int] = set()
+
+    def error(self, pos: Pos, message: str) -> None:
+        self.errors.append(ConfigError(self.path, pos.line, pos.column, message))
+
+    def build(self, node: yaml.Node, depth: int = 0) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _Refused(
+                _pos(node),
+                "document too large: more than "
+                f"{MAX_NODES:,} values after expanding aliases (an alias bomb?)",
+            )
+        if depth > MAX_DEPTH:
+            raise _Refused(_pos(node), f"document nested more than {MAX_DEPTH} levels deep")
+        if id(node) in self.active:
+            raise _Refused(_pos(node), "an alias refers to the value that contains it")
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return self.sequence(node, depth)
+            assert isinstance(node, yaml.MappingNode)
+            return self.mapping(node, depth)
+        finally:
+            self.active.discard(id(node))
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        tag = node.tag
+        if tag not in _SCALAR_TAGS:
+            self.error(_pos(node), f"tag '{tag.replace(_T, '!!')}' is not allowed; remove it")
+            return None
+        if tag in (_T + "str", _T + "timestamp", _T + "value"):
+            return str(node.value)
+        try:
+            if tag == _T + "null":
+                return None
+            if tag == _T + "bool":
+                return _SCALARS.construct_yaml_bool(node)
+            if tag == _T + "int":
+                return _SCALARS.construct_yaml_int(node)
+            return _SCALARS.construct_yaml_float(node)
+        except (ValueError, yaml.YAMLError):
+            self.error(_pos(node), f"'{node.value}' is not a valid {tag.replace(_T, '')}")
+            return None
+
+    def sequence(self, node: yaml.SequenceNode, depth: int) -> YSeq:
+        if node.tag != _T + "seq":
+            self.error(_pos(node), f"tag '{node.tag.replace(_T, '!!')}' is not allowed; remove it")
+        out = YSeq(_pos(node))
+        for item in node.value:
+            out.append(self.build(item, depth + 1))
+            out.item_pos.append(_pos(item))
+            out.raw.append(item.value if isinstance(item, yaml.ScalarNode) else None)
+        return out
+
+    def mapping(self, node: yaml.MappingNode, depth: int) -> YMap:
+        if node.tag != _T + "map":
+            self.error(_pos(node), f"tag '{node.tag.replace(_T, '!!')}' is not allowed; remove it")
+        out = YMap(_pos(node))
+        merges: list[YMap] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _T + "merge":
+                merges.extend(self.merge_sources(value_node, depth))
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.error(_pos(key_node), "a key must be plain text, not a list or mapping")
+                continue
+            key = str(key_node.value)
+            if key in out:
+                first = out.key_pos[key]
+                self.error(
+                    _pos(key_node),
+                    f"duplicate key '{key}' (first at line {first.line}, column {first.column}); "
+                    "remove one of them",
+                )
+                continue
+            out[key] = self.build(value_node, depth + 1)
+            out.key_pos[key] = _pos(key_node)
+            out.value_pos[key] = _pos(value_node)
+            out.raw[key] = value_node.value if isinstance(value_node, yaml.ScalarNode) else None
+        for merged in merges:
+            for key, value in merged.items():
+                if key not in out:
+                    out[key] = value
+                    out.key_pos[key] = merged.key_pos[key]
+                    out.value_pos[key] = merged.value_pos[key]
+                    out.raw[key] = merged.raw[key]
+        return out
+
+    def merge_sources(self, node: yaml.Node, depth: int) -> list[YMap]:
+        nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        found: list[YMap] = []
+        for n in nodes:
+            value = self.build(n, depth + 1)
+            if isinstance(value, YMap):
+                found.append(value)
+            else:
+                self.error(_pos(n), "'<<' merges only mappings")
+        return found
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _check_size(root: yaml.Node, max_nodes: int) -> None:
+    """Refuse, in time linear in the file, a tree that expands past ``max_nodes`` values."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    active: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        if done:
+            active.discard(id(node))
+            total = 1 + sum(sizes[id(c)] for c in _children(node))
+            sizes[id(node)] = min(total, max_nodes + 1)
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in active:
+            raise _Refused(_pos(node), "an alias refers to the value that contains it")
+        active.add(id(node))
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
+    if sizes[id(root)] <= max_nodes:
+        return
+    node = root  # point at the innermost value that is too big by itself
+    while True:
+        big = [c for c in _children(node) if sizes[id(c)] > max_nodes]
+        if not big:
+            break
+        node = big[0]
+    raise _Refused(
+        _pos(node),
+        f"document too large: more than {max_nodes:,} values after expanding aliases "
+        "(an alias bomb?)",
+    )
+
+
+def parse_yaml(data: str | bytes, path: str, *, max_nodes: int = MAX_NODES) -> Any:
+    """The single YAML document in ``data`` as YMap / YSeq / scalars (None when empty).
+
+    Raises ConfigErrors listing every problem, each at its position in ``path``.
+    """
+    size = len(data.encode("utf-8") if isinstance(data, str) else data)
+    if size > MAX_BYTES:
+        raise ConfigErrors(
+            [ConfigError(path, 0, 0, f"file is {size:,} bytes; the limit is {MAX_BYTES:,}")]
+        )
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            msg = f"not UTF-8 text (bad byte at offset {exc.start}); save the file as UTF-8"
+            raise ConfigErrors([ConfigError(path, 0, 0, msg)]) from None
+    try:
+        node = yaml.compose(data, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Pos(mark.line + 1, mark.column + 1) if mark else Pos(1, 1)
+        what = " ".join(p for p in (exc.context, exc.problem) if p)
+        message = f"invalid YAML: {what}"
+        raise ConfigErrors([ConfigError(path, where.line, where.column, message)]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigErrors([ConfigError(path, 1, 1, f"invalid YAML: {exc}")]) from None
+    except RecursionError:
+        msg = "invalid YAML: nested too deeply"
+        raise ConfigErrors([ConfigError(path, 1, 1, msg)]) from None
+    if node is None:
+        return None
+    builder = _Builder(path, max_nodes)
+    try:
+        _check_size(node, max_nodes)
+        value = builder.build(node)
+    except _Refused as exc:
+        builder.error(exc.pos, exc.message)
+    if builder.errors:
+        raise ConfigErrors(builder.errors)
+    return value
+
+
+def describe(value: Any) -> str:
+    """How a value reads in an error message: ``a list``, ``the text 'x'``, ``nothing``."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the text '{shown}'"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+class Checker:
+    """Typed reads from YMaps that record an error (and return None) when a value is wrong."""
+
+    def __init__(self, path: str, errors: list[ConfigError]) -> None:
+        self.path = path
+        self.errors = errors
+
+    def error(self, pos: Pos, message: str) -> None:
+        """Record one error at ``pos``."""
+        self.errors.append(ConfigError(self.path, pos.line, pos.column, message))
+
+    def keys(self, m: YMap, allowed: Collection[str], where: str) -> None:
+        """An error for every key of ``m`` not in ``allowed``, with a did-you-mean hint."""
+        for key in m:
+            if key not in allowed:
+                hint = did_you_mean(key, allowed) or f"; known keys: {', '.join(allowed)}"
+                self.error(m.key_pos[key], f"unknown key '{key}' in {where}{hint}")
+
+    def wrong(self, m: YMap, key: str, expected: str) -> None:
+        """A wrong-type error for ``m[key]``."""
+        self.error(m.value_pos[key], f"{key}: expected {expected}, found {describe(m[key])}")
+
+    def text(self, m: YMap, key: str, *, required: str = "") -> str | None:
+        """A non-empty text value (numbers are read as written); ``required`` names the owner."""
+        if key not in m:
+            if required:
+                self.error(m.pos, f"{required} needs '{key}'")
+            return None
+        value, raw = m[key], m.raw[key]
+        if isinstance(value, str) and value.strip():
+            return value
+        if value is not None and raw is not None and not isinstance(value, str):
+            return raw
+        self.wrong(m, key, "text")
+        return None
+
+    def boolean(self, m: YMap, key: str) -> bool | None:
+        """true or false."""
+        if key not in m:
+            return None
+        if isinstance(m[key], bool):
+            return bool(m[key])
+        self.wrong(m, key, "true or false")
+        return None
+
+    def number(self, m: YMap, key: str, low: float, high: float) -> float | None:
+        """A number from ``low`` to ``high``."""
+        if key not in m:
+            return None
+        value = m[key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.wrong(m, key, f"a number from {low:g} to {high:g}")
+            return None
+        if not low <= value <= high:
+            self.error(m.value_pos[key], f"{key} must be from {low:g} to {high:g}, not {value:g}")
+            return None
+        return float(value)
+
+    def choice(self, m: YMap, key: str, choices: Collection[str]) -> str | None:
+        """One of ``choices``."""
+        if key not in m:
+            return None
+        value = m[key]
+        if isinstance(value, str) and value in choices:
+            return value
+        options = " or ".join(f"'{c}'" for c in choices)
+        if isinstance(value, str):
+            hint = did_you_mean(value, choices)
+            self.error(m.value_pos[key], f"{key} must be {options}, not '{value}'{hint}")
+        else:
+            self.wrong(m, key, options)
+        return None
+
+    def convert(self, m: YMap, key: str, parse: Callable[[Any], T]) -> T | None:
+        """``parse(m[key])``; its ValueError message becomes the error."""
+        if key not in m:
+            return None
+        try:
+            return parse(m[key])
+        except (ValueError, TypeError) as exc:
+            self.error(m.value_pos[key], f"{key}: {exc}")
+            return None
+
+    def text_list(self, m: YMap, key: str) -> list[tuple[str, Pos]] | None:
+        """A list of texts (or one text) with each one's position."""
+        if key not in m:
+            return None
+        value = m[key]
+        if isinstance(value, str) and value.strip():
+            return [(value, m.value_pos[key])]
+        if not isinstance(value, YSeq):
+            self.wrong(m, key, "a list of names")
+            return None
+        out: list[tuple[str, Pos]] = []
+        for item, pos, raw in zip(value, value.item_pos, value.raw, strict=True):
+            if isinstance(item, str) and item.strip():
+                out.append((item, pos))
+            elif item is not None and raw is not None and not isinstance(item, str):
+                out.append((raw, pos))
+            else:
+                self.error(pos, f"{key}: expected a name, found {describe(item)}")
+        return out
