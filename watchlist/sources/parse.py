@@ -1,0 +1,232 @@
+"""Turn the bytes of one document into articles: JSON, JSONL, RSS/Atom/RDF or plain text.
+
+``parse_bytes`` sniffs the format, parses it (feeds with feedparser, on bytes
+only: it never fetches anything) and hands every item to
+``watchlist.articles.make_article``. Garbage raises ``SourceError`` naming the input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.sax
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from watchlist.articles import make_article
+from watchlist.models import Article
+from watchlist.sources.errors import SourceError
+
+__all__ = ["SourceError", "parse_bytes", "parse_feed", "parse_json", "parse_text"]
+
+_HTML_RE = re.compile(
+    rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S
+)
+_FIRST_ELEMENT_RE = re.compile(rb"<[A-Za-z_]")
+_DOCTYPE_RE = re.compile(rb"<!DOCTYPE", re.I)
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:4096]
+    if b"\x00" in sample and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    return controls > len(sample) // 20
+
+
+def _decode(data: bytes) -> str:
+    for bom, codec in (
+        (b"\xef\xbb\xbf", "utf-8"),
+        (b"\xff\xfe", "utf-16"),
+        (b"\xfe\xff", "utf-16"),
+    ):
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace").lstrip("\ufeff")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _article_from(obj: Any, *, name: str, where: str, source: str) -> Article:
+    if not isinstance(obj, Mapping):
+        raise SourceError(
+            f"{name}:{where}: expected an article object with title/body/url, "
+            f"got {type(obj).__name__}"
+        )
+    art = make_article(obj, source)
+    if not (art.title or art.summary or art.body or art.url):
+        raise SourceError(
+            f"{name}:{where}: the article has no title, summary, body or url; "
+            "give it at least one of them"
+        )
+    return art
+
+
+def parse_json(text: str, *, name: str, source: str) -> list[Article]:
+    """Articles from a JSON object, a JSON list of objects, or JSON Lines."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as whole_err:
+        lines = [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if ln.strip()]
+        if len(lines) < 2:
+            raise SourceError(
+                f"{name}:{whole_err.lineno}:{whole_err.colno}: not valid JSON: {whole_err.msg}"
+            ) from None
+        out: list[Article] = []
+        for lineno, line in lines:
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise SourceError(
+                    f"{name}:{lineno}:{err.colno}: not valid JSON Lines: {err.msg} "
+                    "(each line must be one JSON article)"
+                ) from None
+            out.append(_article_from(obj, name=name, where=f"{lineno}:1", source=source))
+        return out
+    if isinstance(doc, Mapping) and isinstance(doc.get("articles"), list):
+        doc = doc["articles"]
+    if isinstance(doc, list):
+        return [
+            _article_from(o, name=name, where=f"1:1: item {i}", source=source)
+            for i, o in enumerate(doc)
+        ]
+    return [_article_from(doc, name=name, where="1:1", source=source)]
+
+
+# --------------------------------------------------------------------------- feeds
+
+
+def _strip_entity_doctype(data: bytes) -> bytes:
+    """Remove a DOCTYPE whose internal subset declares entities (billion laughs, XXE)."""
+    first = _FIRST_ELEMENT_RE.search(data)
+    head_end = first.start() if first else len(data)
+    m = _DOCTYPE_RE.search(data, 0, head_end)
+    if not m or b"<!ENTITY" not in data[m.start() : head_end].upper():
+        return data
+    i, depth, quote = m.end(), 0, 0
+    while i < len(data):
+        c = data[i]
+        if quote:
+            if c == quote:
+                quote = 0
+        elif c in (0x22, 0x27):  # " '
+            quote = c
+        elif c == 0x5B:  # [
+            depth += 1
+        elif c == 0x5D:  # ]
+            depth = max(0, depth - 1)
+        elif c == 0x3E and depth == 0:  # >
+            return data[: m.start()] + data[i + 1 :]
+        i += 1
+    return data[: m.start()]
+
+
+def _entry_time(entry: Mapping[str, Any]) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            try:
+                y, mo, d, h, mi, sec = (int(v) for v in value[:6])
+                return datetime(y, mo, d, h, mi, sec, tzinfo=UTC)
+            except (TypeError, ValueError, OverflowError):
+                continue
+    return None
+
+
+def _entry_body(entry: Mapping[str, Any]) -> str:
+    contents = entry.get("content") or []
+    values = [c.get("value", "") for c in contents if isinstance(c, Mapping)]
+    html = [
+        c.get("value", "")
+        for c in contents
+        if isinstance(c, Mapping) and "html" in str(c.get("type", ""))
+    ]
+    pick = html or values
+    return max(pick, key=len) if pick else ""
+
+
+def _is_truncated(exc: BaseException | None) -> bool:
+    return isinstance(exc, xml.sax.SAXParseException) and "no element found" in str(exc)
+
+
+def parse_feed(data: bytes, *, name: str, source: str) -> list[Article]:
+    """Articles from RSS, Atom or RDF bytes; never fetches anything named in the document."""
+    parsed = feedparser.parse(_strip_entity_doctype(data), sanitize_html=True)
+    exc = parsed.get("bozo_exception")
+    version = parsed.get("version") or ""
+    entries = parsed.get("entries") or []
+    if _is_truncated(exc):
+        raise SourceError(f"{name}: the feed ends early (truncated XML); it will be retried")
+    if not version and not entries:
+        if _HTML_RE.match(data):
+            raise SourceError(
+                f"{name}: got an HTML page, not a feed; point the source at the RSS or Atom URL"
+            )
+        reason = f": {exc}" if exc else ""
+        raise SourceError(f"{name}: not an RSS, Atom or RDF feed{reason}")
+    out: list[Article] = []
+    for entry in entries:
+        raw = {
+            "id": entry.get("id") or "",
+            "title": entry.get("title") or "",
+            "summary": entry.get("summary") or "",
+            "body": _entry_body(entry),
+            "url": entry.get("link") or "",
+            "published": _entry_time(entry),
+        }
+        art = make_article(raw, source)
+        if art.title or art.summary or art.body or art.url:
+            out.append(art)
+    return out
+
+
+# --------------------------------------------------------------------------- text
+
+
+def parse_text(text: str, *, name: str, source: str) -> list[Article]:
+    """One article from plain text: the first non-empty line is the title, the rest the body."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines:
+        raise SourceError(f"{name}: empty; expected JSON, JSONL, RSS/Atom or text")
+    title, body = lines[0].strip(), "\n".join(lines[1:]).strip()
+    return [make_article({"title": title, "body": body}, source)]
+
+
+# --------------------------------------------------------------------------- sniffing
+
+
+def parse_bytes(
+    data: bytes, *, name: str, source: str, content_type: str | None = None
+) -> list[Article]:
+    """Articles from one document, whatever its format; ``SourceError`` for garbage.
+
+    ``name`` (a path or URL) appears in error messages; ``source`` goes into each article.
+    """
+    body = data
+    stripped = body.lstrip(b" \t\r\n\xef\xbb\xbf")
+    if not stripped.strip():
+        raise SourceError(f"{name}: empty; expected JSON, JSONL, RSS/Atom or text")
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = _decode(body)
+        stripped = text.lstrip().encode("utf-8")
+        body = text.encode("utf-8")
+    ctype = (content_type or "").split(";", 1)[0].strip().lower()
+    first = stripped[:1]
+    if first in (b"{", b"[") or ctype.endswith("json") or ctype == "application/x-ndjson":
+        return parse_json(_decode(body), name=name, source=source)
+    if first == b"<":
+        return parse_feed(body, name=name, source=source)
+    if _looks_binary(body):
+        raise SourceError(
+            f"{name}: binary data, not an article; expected JSON, JSONL, RSS/Atom or text"
+        )
+    return parse_text(_decode(body), name=name, source=source)
