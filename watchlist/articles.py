@@ -33,6 +33,7 @@ _BLOCK_TAGS = frozenset(
         "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
     }
 )  # fmt: skip
+_PARAGRAPH_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table"})
 _DROP_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title", "iframe"})
 _VOID_TAGS = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "wbr"})
 _TAG_RE = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|<!--|<!\[CDATA\[")
@@ -48,24 +49,32 @@ class _TextExtractor(HTMLParser):
         self.parts: list[str] = []
         self._drop = 0
 
+    def _break(self, tag: str) -> None:
+        """End the current line (a paragraph for p, headings and the like)."""
+        want = 2 if tag in _PARAGRAPH_TAGS else 1
+        tail = "".join(self.parts[-4:]).rstrip(" \t")
+        have = len(tail) - len(tail.rstrip("\n"))
+        if have < want:
+            self.parts.append("\n" * (want - have))
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _DROP_TAGS:
             if tag not in _VOID_TAGS:
                 self._drop += 1
             return
         if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
+            self._break(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
+            self._break(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _DROP_TAGS:
             self._drop = max(0, self._drop - 1)
             return
         if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
+            self._break(tag)
 
     def handle_data(self, data: str) -> None:
         if not self._drop:

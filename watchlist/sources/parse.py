@@ -162,13 +162,13 @@ def parse_feed(data: bytes, *, name: str, source: str) -> list[Article]:
     exc = parsed.get("bozo_exception")
     version = parsed.get("version") or ""
     entries = parsed.get("entries") or []
+    if not version and not entries and _HTML_RE.match(data):
+        raise SourceError(
+            f"{name}: got an HTML page, not a feed; point the source at the RSS or Atom URL"
+        )
     if _is_truncated(exc):
         raise SourceError(f"{name}: the feed ends early (truncated XML); it will be retried")
     if not version and not entries:
-        if _HTML_RE.match(data):
-            raise SourceError(
-                f"{name}: got an HTML page, not a feed; point the source at the RSS or Atom URL"
-            )
         reason = f": {exc}" if exc else ""
         raise SourceError(f"{name}: not an RSS, Atom or RDF feed{reason}")
     out: list[Article] = []

@@ -1,0 +1,195 @@
+"""The ``http`` source: a small starlette app on uvicorn taking ``POST /articles``.
+
+One JSON article or a list of them, an optional bearer token (constant-time
+compare), a size cap (413), clear 400s for bad JSON. ``submit`` runs the
+pipeline and commits; the server answers 202 ``{"accepted": [ids]}`` only after
+it returns. ``GET /healthz`` answers 200. Runs in a background thread.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from watchlist.articles import make_article
+from watchlist.models import Article, SourceConfig
+
+__all__ = ["DEFAULT_MAX_BYTES", "IngestServer", "build_app", "parse_listen"]
+
+log = logging.getLogger("watchlist.sources")
+
+DEFAULT_MAX_BYTES = 1024 * 1024
+
+Submit = Callable[[list[Article]], list[str]]
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:port``, ``:port``) as (host, port); host defaults to 127.0.0.1."""
+    text = listen.strip()
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = text, "0"
+    host = host.strip("[]") or "127.0.0.1"
+    if not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"listen {listen!r}: expected host:port, like 127.0.0.1:8787")
+    return host, int(port)
+
+
+def _authorised(request: Request, token: str) -> bool:
+    if not token:
+        return True
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    ok = hmac.compare_digest(value.strip().encode("utf-8"), token.encode("utf-8"))
+    return scheme.lower() == "bearer" and ok
+
+
+async def _read_body(request: Request, cap: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise _BadRequest(413, f"the body is larger than the limit of {cap} bytes")
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            raise _BadRequest(413, f"the body is larger than the limit of {cap} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _articles(body: bytes, source: str) -> list[Article]:
+    try:
+        doc: Any = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _BadRequest(400, "the body is not UTF-8 text") from None
+    except json.JSONDecodeError as err:
+        raise _BadRequest(
+            400, f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}"
+        ) from None
+    items = doc if isinstance(doc, list) else [doc]
+    out: list[Article] = []
+    for i, item in enumerate(items):
+        where = f"article {i}" if isinstance(doc, list) else "the article"
+        if not isinstance(item, Mapping):
+            raise _BadRequest(400, f"{where} is not a JSON object")
+        art = make_article(item, source)
+        if not (art.title or art.summary or art.body or art.url):
+            raise _BadRequest(400, f"{where} has no title, summary, body or url")
+        out.append(art)
+    return out
+
+
+def build_app(cfg: SourceConfig, submit: Submit) -> Starlette:
+    """The starlette app: ``POST /articles`` and ``GET /healthz``."""
+    cap = cfg.max_bytes if cfg.max_bytes > 0 else DEFAULT_MAX_BYTES
+
+    async def post_articles(request: Request) -> JSONResponse:
+        if not _authorised(request, cfg.token):
+            return JSONResponse(
+                {"error": "unauthorized"}, 401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        try:
+            articles = _articles(await _read_body(request, cap), cfg.name)
+        except _BadRequest as err:
+            return JSONResponse({"error": err.message}, err.status)
+        try:
+            ids = await run_in_threadpool(submit, articles)
+        except Exception:
+            log.exception("source %s: storing %d posted articles failed", cfg.name, len(articles))
+            return JSONResponse({"error": "could not store the articles; retry later"}, 503)
+        return JSONResponse({"accepted": list(ids)}, 202)
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(
+        routes=[
+            Route("/articles", post_articles, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )
+
+
+class IngestServer:
+    """``POST /articles`` on ``cfg.listen`` in a background thread (port 0: any free port)."""
+
+    def __init__(self, cfg: SourceConfig, submit: Submit) -> None:
+        self.cfg = cfg
+        self.name = cfg.name
+        self._app = build_app(cfg, submit)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
+        self.host = "127.0.0.1"
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` once started."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> IngestServer:
+        """Bind (errors raise ``OSError`` here, naming the address) and serve in a thread."""
+        host, port = parse_listen(self.cfg.listen)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as err:
+            sock.close()
+            raise OSError(
+                f"source {self.name}: cannot listen on {host}:{port}: {err.strerror}"
+            ) from None
+        sock.listen(128)
+        sock.setblocking(False)
+        self._sock = sock
+        self.host, self.port = host, sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app, log_level="warning", lifespan="off", access_log=False,
+            timeout_graceful_shutdown=5,
+        )  # fmt: skip
+        self._server = uvicorn.Server(config)
+        server = self._server
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name=f"ingest-{self.name}", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started and self._thread.is_alive():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"source {self.name}: the ingest server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving and wait for the thread."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._sock is not None:
+            self._sock.close()
+        self._server = self._thread = self._sock = None
