@@ -1,13 +1,17 @@
-"""Parsing the small units users write in YAML: durations, byte sizes and rates.
+"""Parsing the small values users write in YAML: durations, sizes, rates, timeouts, addresses.
 
-``parse_duration("1h30m")``, ``parse_size("10MB")`` and ``parse_rate("10/1m")``
-raise ``ValueError`` with a message fit to show the user.
+``parse_duration("1h30m")``, ``parse_size("10MB")``, ``parse_rate("10/1m")``,
+``seconds(30)``, ``parse_listen("127.0.0.1:8787")`` and the others raise
+``ValueError`` with a message fit to show the user.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
+
+from watchlist.yamlsafe import describe
 
 _UNITS: dict[str, float] = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
@@ -102,3 +106,48 @@ def parse_rate(text: str) -> tuple[int, timedelta]:
     if count < 1 or window <= timedelta(0):
         raise ValueError(f"rate limit '{text}' must allow at least 1 message per non-zero window")
     return count, window
+
+
+def seconds(value: Any) -> float:
+    """A timeout: a duration such as ``30s`` or a plain number of seconds; more than zero."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        seconds = parse_duration(value).total_seconds()
+    else:
+        raise ValueError(f"expected a duration such as 30s, found {describe(value)}")
+    if seconds <= 0:
+        raise ValueError("must be more than zero")
+    return seconds
+
+
+def positive_duration(value: Any) -> timedelta:
+    """A duration text such as ``15m`` that is more than zero."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected a duration such as 15m, found {describe(value)}")
+    d = parse_duration(value)
+    if d <= timedelta(0):
+        raise ValueError("must be more than zero")
+    return d
+
+
+def parse_listen(value: Any) -> str:
+    """``host:port`` (a bare port number means 127.0.0.1)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = f"127.0.0.1:{value}"
+    if not isinstance(value, str):
+        raise ValueError(f"expected host:port such as 127.0.0.1:8787, found {describe(value)}")
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected host:port such as 127.0.0.1:8787, found '{value}'")
+    return value
+
+
+def size(value: Any) -> int:
+    """A size (``10MB`` or bytes) that is more than zero."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"expected a size such as 10MB, found {describe(value)}")
+    n = parse_size(value)
+    if n <= 0:
+        raise ValueError("must be more than zero")
+    return n

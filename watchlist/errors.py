@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,15 +60,13 @@ class ConfigErrors(Exception):
 
 
 def redact(errors: Iterable[ConfigError], secrets: Iterable[str]) -> list[ConfigError]:
-    """The errors with every secret in their messages replaced by ``***``."""
+    """The errors with every secret (as a whole word) in their messages replaced by ``***``."""
     hidden = sorted({s for s in secrets if s}, key=len, reverse=True)
-    out: list[ConfigError] = []
-    for e in errors:
-        msg = e.message
-        for s in hidden:
-            msg = msg.replace(s, "***")
-        out.append(ConfigError(e.path, e.line, e.column, msg))
-    return out
+    if not hidden:
+        return list(errors)
+    words = "|".join(re.escape(s) for s in hidden)
+    pattern = re.compile(f"(?<![A-Za-z0-9])(?:{words})(?![A-Za-z0-9])")
+    return [ConfigError(e.path, e.line, e.column, pattern.sub("***", e.message)) for e in errors]
 
 
 def sort_errors(errors: Iterable[ConfigError]) -> list[ConfigError]:

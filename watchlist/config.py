@@ -1,0 +1,362 @@
+"""Loading config.yaml into a validated ``Config``: ${VAR} substitution, every section, the rules.
+
+``load_config(path)`` reads config.yaml and every rule file it names, applies
+``defaults:`` to rules, resolves relative paths against the config file's folder
+and raises ``ConfigErrors`` listing every problem in every file at once. Values
+substituted from the environment are secrets: kept in ``Config.secrets`` and
+never shown in an error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zoneinfo
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from watchlist.durations import parse_listen, parse_rate, positive_duration, seconds, size
+from watchlist.errors import ConfigError, ConfigErrors, did_you_mean, redact, sort_errors
+from watchlist.models import (
+    ChannelConfig,
+    Config,
+    DeliveryConfig,
+    LoggingConfig,
+    ServerConfig,
+    SourceConfig,
+    Templates,
+)
+from watchlist.rules import DEFAULT_KEYS, collect_rules, expand_rule_paths, read_settings
+from watchlist.yamlsafe import Checker, Pos, YMap, YSeq, describe, parse_yaml
+
+TOP_KEYS: tuple[str, ...] = (
+    "timezone",
+    "state",
+    "rules",
+    "defaults",
+    "sources",
+    "channels",
+    "templates",
+    "delivery",
+    "server",
+    "logging",
+)
+SOURCE_COMMON: tuple[str, ...] = ("name", "type", "every", "timeout", "max_bytes", "enabled")
+SOURCE_EXTRA: dict[str, tuple[str, ...]] = {
+    "rss": ("url",),
+    "folder": ("path",),
+    "http": ("listen", "token"),
+}
+CHANNEL_KEYS: tuple[str, ...] = ("url", "urls", "rate_limit", "format")
+MISSING_HINT = (
+    "config file not found; to start, copy config.example.yaml to config.yaml "
+    "and edit it (or pass -c FILE)"
+)
+_VAR = re.compile(r"\$\$\{|\$\{([^}]*)(\})?")
+_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?", re.S)
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+# ------------------------------------------------------------------ ${VAR}
+
+
+def _substitute(text: str, env: Mapping[str, str], secrets: list[str]) -> tuple[str, list[str]]:
+    """``text`` with ${VAR} replaced; returns (result, problems). On problems, ``text`` as is."""
+    problems: list[str] = []
+    found: list[str] = []
+
+    def one(m: re.Match[str]) -> str:
+        if m.group(0) == "$${":
+            return "${"
+        body, closed = m.group(1), m.group(2)
+        name = _NAME.fullmatch(body) if closed else None
+        if name is None:
+            what = "unclosed '${'" if not closed else f"'${{{body}}}' is not a variable name"
+            problems.append(f"{what}; write $${{ for a literal ${{")
+            return ""
+        value = env.get(name.group(1))
+        if value is None and name.group(2) is not None:
+            return name.group(2)
+        if value is None:
+            var = name.group(1)
+            problems.append(
+                f"environment variable {var} is not set; set it, or write ${{{var}:-default}}"
+            )
+            return ""
+        found.append(value)
+        return value
+
+    result = _VAR.sub(one, text)
+    if problems:
+        return text, problems
+    secrets.extend(found)
+    return result, []
+
+
+def _interpolate(node: Any, chk: Checker, env: Mapping[str, str], secrets: list[str]) -> None:
+    """Replace ${VAR} in every text value of the tree, in place."""
+    if isinstance(node, YMap):
+        for key, value in node.items():
+            if isinstance(value, str) and "$" in value:
+                node[key], problems = _substitute(value, env, secrets)
+                node.raw[key] = node[key]
+                for problem in problems:
+                    chk.error(node.value_pos[key], problem)
+            else:
+                _interpolate(value, chk, env, secrets)
+    elif isinstance(node, YSeq):
+        for i, value in enumerate(node):
+            if isinstance(value, str) and "$" in value:
+                node[i], problems = _substitute(value, env, secrets)
+                node.raw[i] = node[i]
+                for problem in problems:
+                    chk.error(node.item_pos[i], problem)
+            else:
+                _interpolate(value, chk, env, secrets)
+
+
+def _local(value: str, base: Path) -> str:
+    return str((base / Path(value).expanduser()).resolve())
+
+
+# ------------------------------------------------------------------ sections
+
+
+def _source(m: Any, pos: Pos, chk: Checker, base: Path, secrets: list[str]) -> SourceConfig | None:
+    if not isinstance(m, YMap):
+        chk.error(pos, f"expected a source (a mapping with name: and type:), found {describe(m)}")
+        return None
+    kind = chk.choice(m, "type", tuple(SOURCE_EXTRA))
+    if "type" not in m:
+        chk.error(m.pos, "a source needs 'type' (rss, folder or http)")
+    extra = SOURCE_EXTRA[kind] if kind else tuple(k for v in SOURCE_EXTRA.values() for k in v)
+    chk.keys(m, SOURCE_COMMON + extra, f"a {kind or ''} source".replace("  ", " "))
+    name = chk.text(m, "name", required="a source")
+    every = chk.convert(m, "every", positive_duration)
+    timeout = chk.convert(m, "timeout", seconds)
+    max_bytes = chk.convert(m, "max_bytes", size)
+    enabled = chk.boolean(m, "enabled")
+    fields: dict[str, Any] = {}
+    needs = {"rss": "url", "folder": "path", "http": "listen"}.get(kind or "")
+    if needs and needs not in m:
+        chk.error(m.pos, f"a {kind} source needs '{needs}'")
+    if kind == "rss" and (url := chk.text(m, "url")):
+        if url.startswith("file://"):
+            url = url.removeprefix("file://")
+        elif _URL.match(url) and not url.startswith(("http://", "https://")):
+            chk.error(m.value_pos["url"], "url must be an http(s) URL or a local file path")
+        fields["url"] = url if _URL.match(url) else _local(url, base)
+    if kind == "folder" and (folder := chk.text(m, "path")):
+        fields["path"] = _local(folder, base)
+    if kind == "http":
+        fields["listen"] = chk.convert(m, "listen", parse_listen) or ""
+        if (token := chk.text(m, "token")) is not None:
+            secrets.append(token)
+            fields["token"] = token
+    if name is None or kind is None:
+        return None
+    return SourceConfig(
+        name=name,
+        type=kind,
+        every=every or timedelta(minutes=15),
+        timeout=timeout or 30.0,
+        max_bytes=max_bytes or 10 * 1024 * 1024,
+        enabled=True if enabled is None else enabled,
+        **fields,
+    )
+
+
+def _sources(doc: YMap, chk: Checker, base: Path, secrets: list[str]) -> list[SourceConfig]:
+    value = doc.get("sources")
+    if value is None:
+        return []
+    if not isinstance(value, YSeq):
+        chk.wrong(doc, "sources", "a list of sources")
+        return []
+    out: list[SourceConfig] = []
+    seen: dict[str, int] = {}
+    for item, pos in zip(value, value.item_pos, strict=True):
+        src = _source(item, pos, chk, base, secrets)
+        if src is None:
+            continue
+        if src.name in seen:
+            where = item.value_pos["name"]
+            chk.error(where, f"duplicate source name '{src.name}' (first at line {seen[src.name]})")
+            continue
+        seen[src.name] = item.value_pos["name"].line
+        out.append(src)
+    return out
+
+
+def _urls(value: Any, pos: Pos, chk: Checker, name: str) -> tuple[str, ...]:
+    items = [(value, pos)] if isinstance(value, str) else None
+    if isinstance(value, YSeq):
+        items = list(zip(value, value.item_pos, strict=True))
+    if not items:
+        what = "nothing" if isinstance(value, YSeq) else describe(value)
+        what = "text that is not a URL" if isinstance(value, str) else what
+        chk.error(pos, f"channel '{name}': expected an Apprise URL or a list of them, found {what}")
+        return ()
+    urls: list[str] = []
+    for url, upos in items:
+        if isinstance(url, str) and _URL.match(url.strip()):
+            urls.append(url.strip())
+        else:
+            what = "text that is not a URL" if isinstance(url, str) else describe(url)
+            chk.error(
+                upos,
+                f"channel '{name}': expected an Apprise URL such as slack://... or "
+                f"mailto://..., found {what}",
+            )
+    return tuple(urls)
+
+
+def _channels(doc: YMap, chk: Checker) -> tuple[list[ChannelConfig], list[str]]:
+    """The channels (console added when missing) and every declared name, valid or not."""
+    value = doc.get("channels")
+    out: list[ChannelConfig] = []
+    names: list[str] = []
+    if value is not None and not isinstance(value, YMap):
+        chk.wrong(doc, "channels", "a mapping of channel names to Apprise URLs")
+    elif value is not None:
+        for name, spec in value.items():
+            names.append(name)
+            pos = value.value_pos[name]
+            rate: tuple[int, timedelta] | None = None
+            fmt: str | None = None
+            if isinstance(spec, YMap):
+                chk.keys(spec, CHANNEL_KEYS, f"channel '{name}'")
+                if ("url" in spec) == ("urls" in spec):
+                    chk.error(spec.pos, f"channel '{name}' needs either 'url' or 'urls'")
+                key = "url" if "url" in spec else "urls"
+                urls = _urls(spec[key], spec.value_pos[key], chk, name) if key in spec else ()
+                rate = chk.convert(spec, "rate_limit", lambda v: parse_rate(str(v)))
+                fmt = chk.choice(spec, "format", ("text", "markdown", "html"))
+            else:
+                urls = _urls(spec, pos, chk, name)
+            out.append(ChannelConfig(name=name, urls=urls, rate_limit=rate, format=fmt))
+    if "console" not in names:
+        out.append(ChannelConfig(name="console", urls=("console://",)))
+        names.append("console")
+    return out, names
+
+
+def _section(doc: YMap, key: str, keys: tuple[str, ...], chk: Checker) -> YMap:
+    value = doc.get(key)
+    if value is None:
+        return YMap(doc.pos)
+    if not isinstance(value, YMap):
+        chk.wrong(doc, key, f"a mapping with {', '.join(keys)}")
+        return YMap(doc.pos)
+    chk.keys(value, keys, f"{key}:")
+    return value
+
+
+def _template(m: YMap, key: str, chk: Checker) -> str | None:
+    text = chk.text(m, key)
+    if text is not None:
+        try:
+            SandboxedEnvironment().parse(text)
+        except jinja2.TemplateSyntaxError as exc:
+            chk.error(m.value_pos[key], f"{key} template, line {exc.lineno}: {exc.message}")
+    return text
+
+
+def _timezone(doc: YMap, chk: Checker) -> str:
+    tz = chk.text(doc, "timezone")
+    if tz is None:
+        return "UTC"
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        hint = did_you_mean(tz, zoneinfo.available_timezones()) or " (an IANA name like Asia/Tokyo)"
+        chk.error(doc.value_pos["timezone"], f"unknown time zone '{tz}'{hint}")
+    return tz
+
+
+def _state(doc: YMap, chk: Checker, base: Path) -> str:
+    state = chk.text(doc, "state") or "watchlist.db"
+    if state.startswith(("postgresql://", "postgres://")):
+        chk.error(
+            doc.value_pos["state"],
+            "PostgreSQL state is not supported yet; use a SQLite file such as ./watchlist.db",
+        )
+    elif _URL.match(state):
+        chk.error(doc.value_pos["state"], "state must be a SQLite file path such as ./watchlist.db")
+    return _local(state, base)
+
+
+# ------------------------------------------------------------------ load_config
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
+    """The validated config in ``path`` with its rules; raises ConfigErrors listing every error."""
+    path = Path(path).expanduser().resolve()
+    env = os.environ if env is None else env
+    errors: list[ConfigError] = []
+    secrets: list[str] = []
+    chk = Checker(str(path), errors)
+    try:
+        doc = parse_yaml(path.read_bytes(), str(path))
+    except FileNotFoundError:
+        raise ConfigErrors([ConfigError(str(path), 0, 0, MISSING_HINT)]) from None
+    except OSError as exc:
+        raise ConfigErrors([ConfigError(str(path), 0, 0, f"cannot read: {exc.strerror}")]) from None
+    if doc is None:
+        doc = YMap(Pos(1, 1))
+    if not isinstance(doc, YMap):
+        raise ConfigErrors([ConfigError(str(path), 1, 1, "expected a mapping of settings")])
+    base = path.parent
+    chk.keys(doc, TOP_KEYS, "config")
+    _interpolate(doc, chk, env, secrets)
+    timezone = _timezone(doc, chk)
+    state = _state(doc, chk, base)
+    channels, channel_names = _channels(doc, chk)
+    sources = _sources(doc, chk, base, secrets)
+    defaults = read_settings(_section(doc, "defaults", DEFAULT_KEYS, chk), chk, channel_names)
+    templates = _section(doc, "templates", ("title", "body"), chk)
+    delivery = _section(doc, "delivery", ("retry_horizon", "timeout"), chk)
+    server = _section(doc, "server", ("listen",), chk)
+    logging = _section(doc, "logging", ("level", "format"), chk)
+    rules_spec = chk.text(doc, "rules") or "rules/"
+    files, problem = expand_rule_paths(rules_spec, base)
+    if problem:
+        where = doc.value_pos.get("rules", Pos(0, 0))
+        chk.error(where, problem if "rules" in doc else f"no rules: given, and {problem}")
+    rules = collect_rules(files, defaults, channel_names, errors)
+    config = Config(
+        path=str(path),
+        timezone=timezone,
+        state=state,
+        rules_path=rules_spec,
+        rules=rules,
+        rule_files=tuple(str(f) for f in files),
+        sources=tuple(sources),
+        channels=tuple(channels),
+        templates=Templates(
+            title=_template(templates, "title", chk), body=_template(templates, "body", chk)
+        ),
+        delivery=DeliveryConfig(
+            retry_horizon=chk.convert(delivery, "retry_horizon", positive_duration)
+            or timedelta(hours=24),
+            timeout=chk.convert(delivery, "timeout", seconds) or 30.0,
+        ),
+        server=ServerConfig(listen=chk.convert(server, "listen", _optional_listen) or ""),
+        logging=LoggingConfig(
+            level=chk.choice(logging, "level", ("debug", "info", "warning", "error")) or "info",
+            format=chk.choice(logging, "format", ("text", "json")) or "text",
+        ),
+        secrets=tuple(dict.fromkeys(s for s in secrets if s)),
+    )
+    if errors:
+        raise ConfigErrors(sort_errors(redact(errors, secrets)))
+    return config
+
+
+def _optional_listen(value: Any) -> str:
+    return "" if value in ("", None) else parse_listen(value)
