@@ -53,10 +53,6 @@ SOURCE_EXTRA: dict[str, tuple[str, ...]] = {
     "http": ("listen", "token"),
 }
 CHANNEL_KEYS: tuple[str, ...] = ("url", "urls", "rate_limit", "format")
-MISSING_HINT = (
-    "config file not found; to start, copy config.example.yaml to config.yaml "
-    "and edit it (or pass -c FILE)"
-)
 _VAR = re.compile(r"\$\$\{|\$\{([^}]*)(\})?")
 _NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?", re.S)
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -304,7 +300,11 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
     try:
         doc = parse_yaml(path.read_bytes(), str(path))
     except FileNotFoundError:
-        raise ConfigErrors([ConfigError(str(path), 0, 0, MISSING_HINT)]) from None
+        hint = (
+            f"config file not found; to start, copy config.example.yaml to {path.name} "
+            "and edit it, or pass -c FILE"
+        )
+        raise ConfigErrors([ConfigError(str(path), 0, 0, hint)]) from None
     except OSError as exc:
         raise ConfigErrors([ConfigError(str(path), 0, 0, f"cannot read: {exc.strerror}")]) from None
     if doc is None:

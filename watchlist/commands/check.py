@@ -1,18 +1,48 @@
-"""`watchlist check`: not built yet."""
+"""`watchlist check`: validate config.yaml and every rule file, print every error, exit 1 if any."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-HELP = "not built yet"
+from watchlist.cli import add_config_argument, config_path
+from watchlist.config import load_config
+from watchlist.errors import ConfigErrors, display_path
+from watchlist.models import Config
+
+HELP = "validate config and rules; print every error; exit 1 if any"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No arguments yet."""
+    """``-c FILE``."""
+    add_config_argument(parser)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def summary(config: Config) -> str:
+    """One line: ``config.yaml: OK — 2 rules from 1 file, 1 source, 2 channels``."""
+    enabled = sum(1 for r in config.rules if r.enabled)
+    rules = _plural(len(config.rules), "rule")
+    if enabled != len(config.rules):
+        rules += f" ({enabled} enabled)"
+    files = _plural(len(config.rule_files), "file")
+    sources = _plural(len(config.sources), "source")
+    channels = _plural(len(config.channels), "channel")
+    return f"{display_path(config.path)}: OK — {rules} from {files}, {sources}, {channels}"
 
 
 def run(args: argparse.Namespace) -> int:
-    """Say it is not built."""
-    print("watchlist: this command is not built yet", file=sys.stderr)
-    return 2
+    """Load everything; print each error on stderr (exit 1) or a summary on stdout (exit 0)."""
+    try:
+        config = load_config(config_path(args))
+    except ConfigErrors as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        count = _plural(len(exc.errors), "error")
+        print(f"watchlist check: {count}", file=sys.stderr)
+        return 1
+    print(summary(config))
+    return 0
