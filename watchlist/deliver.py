@@ -1,0 +1,149 @@
+"""Sending one message through Apprise, and the built-in ``console://`` service.
+
+The only module that imports apprise. Each URL gets its own Apprise object with
+its throttle set to zero (Apprise would otherwise sleep ~5.5 s between sends to
+one service), the whole call has a deadline, and Apprise's result is turned into
+words a user can act on. URLs shown to users are always in Apprise's privacy form.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import apprise
+from apprise.decorators import notify as _apprise_notify
+
+FORMATS: dict[str, str] = {"text": "text", "markdown": "markdown", "html": "html"}
+# Apprise adds its own defaults to every URL it prints; they only add noise for a user.
+_NOISE = re.compile(
+    r"(?<=[?&])(overflow=upstream|retry=0|wait=0\.5|optional=no|method=POST|cto=[\d.]+|rto=[\d.]+|format=\w+)(&|$)"
+)
+
+_Plugin = Callable[..., bool]
+_register = cast(Callable[..., Callable[[_Plugin], _Plugin]], _apprise_notify)
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What happened: ``ok`` when every URL accepted it; ``words`` says so for a user."""
+
+    ok: bool
+    words: str
+    delivered: tuple[int, ...] = ()  # indexes into the urls given that accepted it
+    timed_out: bool = False  # a timeout may still have been delivered
+
+
+@_register(on="console", name="watchlist console")
+def _console(
+    body: str, title: str = "", notify_type: str = "info", *args: Any, **kwargs: Any
+) -> bool:
+    """The built-in ``console://``: print the alert to standard output, flushed."""
+    out = f"{title}\n{body}\n" if title else f"{body}\n"
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    return True
+
+
+def _instance(url: str) -> Any | None:
+    """Apprise's service object for ``url`` (None when the URL is not understood)."""
+    return apprise.Apprise.instantiate(url)
+
+
+def privacy_url(url: str) -> str:
+    """``url`` with its secrets starred out, as Apprise shows it; a safe stand-in if unparsable."""
+    obj = _instance(url)
+    if obj is None:
+        scheme = url.split("://", 1)[0] if "://" in url else "?"
+        return f"{scheme}://****"
+    text: str = obj.url(privacy=True)
+    while True:
+        shorter = _NOISE.sub("", text)
+        if shorter == text:
+            break
+        text = shorter
+    return text.rstrip("?&")
+
+
+def valid_url(url: str) -> bool:
+    """True when Apprise understands ``url``."""
+    return _instance(url) is not None
+
+
+def preferred_format(urls: Sequence[str]) -> str:
+    """The richest format every URL's service accepts as its native one (text, markdown, html)."""
+    found = []
+    for url in urls:
+        obj = _instance(url)
+        fmt = str(getattr(obj, "notify_format", "text")) if obj is not None else "text"
+        found.append(fmt if fmt in FORMATS else "text")
+    if not found:
+        return "text"
+    return found[0] if len(set(found)) == 1 else "text"
+
+
+def _words(result: Any, privacy: str, timeout: float) -> tuple[bool, bool, str]:
+    """(ok, timed_out, words) for one URL's AppriseResult."""
+    status = getattr(result, "status", None)
+    name = getattr(status, "name", "")
+    if bool(result) and name in ("SUCCESS", ""):
+        return True, False, "delivered"
+    if name == "TIMEOUT":
+        return (
+            False,
+            True,
+            f"timed out after {timeout:g}s sending to {privacy} (it may still have arrived)",
+        )
+    if name == "NOMATCH":
+        return False, False, f"not sent: Apprise loaded no service for {privacy}"
+    messages = [
+        e.message
+        for e in result.logs()
+        if getattr(e, "level", "") in ("WARNING", "ERROR", "CRITICAL")
+    ]
+    detail = messages[-1] if messages else "the service reported a failure without details"
+    return False, False, f"failed: {privacy}: {detail}"
+
+
+def send(
+    urls: Sequence[str], title: str, body: str, *, body_format: str = "text", timeout: float = 30.0
+) -> SendResult:
+    """Send one message to every URL of a channel; each URL through its own Apprise object."""
+    fmt = FORMATS.get(body_format, "text")
+    delivered: list[int] = []
+    problems: list[str] = []
+    timed_out = False
+    for index, url in enumerate(urls):
+        privacy = privacy_url(url)
+        app = apprise.Apprise()
+        if not app.add(url):
+            problems.append(f"not sent: {privacy} is not a valid Apprise URL; check the channel")
+            continue
+        for service in app:
+            service.request_rate_per_sec = 0
+        try:
+            result = app.notify(
+                body=body or " ",
+                title=title,
+                body_format=fmt,
+                timeout=max(0.001, float(timeout)),
+                log_level=logging.WARNING,
+            )
+        except Exception as exc:  # an Apprise bug must not stop the outbox
+            problems.append(f"failed: {privacy}: {exc.__class__.__name__}: {exc}")
+            continue
+        ok, late, words = _words(result, privacy, timeout)
+        timed_out = timed_out or late
+        if ok:
+            delivered.append(index)
+        else:
+            problems.append(words)
+    if not urls:
+        return SendResult(False, "not sent: the channel has no URLs")
+    if not problems:
+        return SendResult(True, "delivered", tuple(delivered))
+    return SendResult(False, "; ".join(problems), tuple(delivered), timed_out)

@@ -1,0 +1,314 @@
+"""The delivery worker: sends due outbox rows, records every attempt, retries with backoff.
+
+Order of events for one message (docs/delivery.md, "Crash points"):
+claim the rows ('sending', attempt counted) and commit -> send through Apprise ->
+commit the result ('sent', or 'pending' with the next attempt, or 'failed' once the
+retry horizon is over). A crash after the claim and before the result is committed
+leaves rows in 'sending'; the next run finds them (their process is gone) and
+sends them again: that is the one duplicate the design permits.
+
+``WATCHLIST_CRASH_AT`` (after-commit, during-send, after-send) makes the process
+SIGKILL itself at that point, for the fault-injection tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from watchlist import deliver
+from watchlist.decide import plan_rate_limit, zone
+from watchlist.models import ChannelConfig, Config
+from watchlist.store import OutboxRow, Store
+from watchlist.templates import render_many
+
+log = logging.getLogger(__name__)
+
+CRASH_ENV = "WATCHLIST_CRASH_AT"
+CRASH_POINTS = ("after-fetch", "after-commit", "during-send", "after-send")
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+STUCK_AFTER = timedelta(minutes=10)  # a claim this old is stale even if its pid lives on
+
+Sender = Callable[..., deliver.SendResult]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryStats:
+    """What one ``deliver_due`` run did (counts of messages, except ``rows``)."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    deferred: int = 0  # messages waiting for a rate-limit window
+    recovered: int = 0  # rows found stuck in 'sending' after a crash, now due again
+    rows: int = 0  # outbox rows handled
+
+
+def crash_point(name: str) -> None:
+    """SIGKILL this process if ``WATCHLIST_CRASH_AT`` names ``name`` (fault-injection tests)."""
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def claimer_id() -> str:
+    """Who claims rows: ``pid@host``."""
+    return f"{os.getpid()}@{socket.gethostname()}"
+
+
+def _gone(claimer: str) -> bool:
+    pid_text, _, host = claimer.partition("@")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return not claimer or host != socket.gethostname()
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def backoff(attempts: int, rng: random.Random) -> timedelta:
+    """Delay before the next attempt: 30 s doubling per attempt, at most 1 h, jittered 50-100 %."""
+    base = min(BACKOFF_CAP, BACKOFF_BASE * (1 << min(20, max(0, attempts - 1))))
+    factor: float = rng.uniform(0.5, 1.0)
+    return base * factor
+
+
+def mask(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with every secret value replaced by ****."""
+    for secret in sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True):
+        text = text.replace(secret, "****")
+    return text
+
+
+def recover_interrupted(store: Store, now: datetime) -> int:
+    """Rows left in 'sending' by a process that died become due now; returns how many."""
+    stuck = [
+        r
+        for r in store.outbox_rows("sending")
+        if _gone(r.claimed_by) or r.next_attempt <= now - STUCK_AFTER
+    ]
+    if stuck:
+        store.update_rows(
+            [r.id for r in stuck],
+            status="pending",
+            next_attempt=now,
+            claimed_by="",
+            last_error="interrupted while sending (the process stopped); sent again, "
+            "so it may arrive twice",
+        )
+    return len(stuck)
+
+
+def deliver_due(
+    store: Store,
+    config: Config,
+    now: datetime,
+    *,
+    rng: random.Random | None = None,
+    sender: Sender | None = None,
+) -> DeliveryStats:
+    """Send every due outbox row, one message per row or per folded group, per channel."""
+    rng = rng or random.Random()
+    send = sender or deliver.send
+    totals = {"sent": 0, "retrying": 0, "failed": 0, "deferred": 0, "rows": 0}
+    recovered = recover_interrupted(store, now)
+    by_channel: dict[str, list[OutboxRow]] = {}
+    for row in store.outbox_rows("pending", due_by=now):
+        by_channel.setdefault(row.channel, []).append(row)
+    for name, rows in by_channel.items():
+        try:
+            channel = config.channel(name)
+        except KeyError:
+            store.update_rows(
+                [r.id for r in rows],
+                status="failed",
+                last_error=f"unknown channel {name!r}: add it under channels: in config.yaml, "
+                "then run `watchlist outbox retry ID`",
+            )
+            totals["failed"] += len(rows)
+            continue
+        _deliver_channel(store, config, channel, rows, now, rng, send, totals)
+    return DeliveryStats(recovered=recovered, **totals)
+
+
+def _group(rows: Sequence[OutboxRow]) -> list[list[OutboxRow]]:
+    groups: dict[str, list[OutboxRow]] = {}
+    for r in rows:
+        groups.setdefault(r.fold_key or f"#{r.id}", []).append(r)
+    return list(groups.values())
+
+
+def _deliver_channel(
+    store: Store,
+    config: Config,
+    channel: ChannelConfig,
+    rows: Sequence[OutboxRow],
+    now: datetime,
+    rng: random.Random,
+    send: Sender,
+    totals: dict[str, int],
+) -> None:
+    messages = _group(rows)
+    window = channel.rate_limit[1] if channel.rate_limit else timedelta(0)
+    recent = store.sends_since(channel.name, now - window) if channel.rate_limit else []
+    plan = plan_rate_limit(len(messages), recent, channel.rate_limit, now)
+    if plan.wait_until is not None:
+        n, _ = channel.rate_limit or (0, window)
+        until = plan.wait_until.astimezone(zone(config.timezone)).strftime("%H:%M:%S %Z")
+        store.update_rows(
+            [r.id for r in rows],
+            next_attempt=plan.wait_until,
+            held_reason=f"rate limit of {channel.name} ({n} per {window}) until {until}",
+        )
+        totals["deferred"] += len(messages)
+        return
+    for message in messages[: plan.single]:
+        _send(store, config, channel, message, [], now, rng, send, totals)
+    folded = messages[plan.single : plan.single + plan.fold]
+    if folded:
+        more = [r for m in folded[1:] for r in m]
+        _send(store, config, channel, folded[0], more, now, rng, send, totals)
+
+
+def _send(
+    store: Store,
+    config: Config,
+    channel: ChannelConfig,
+    rows: Sequence[OutboxRow],
+    more: Sequence[OutboxRow],
+    now: datetime,
+    rng: random.Random,
+    send: Sender,
+    totals: dict[str, int],
+) -> None:
+    everything = [*rows, *more]
+    ids = [r.id for r in everything]
+    fmt = channel.format or deliver.preferred_format(channel.urls)
+    views = store.alert_views(sorted({r.alert_id for r in everything}))
+    main = [views[r.alert_id] for r in rows if r.alert_id in views]
+    extra = [f"[{v.rule}] {v.title}" for r in more if (v := views.get(r.alert_id))]
+    message = render_many(main, config.templates, fmt, more=extra)
+    for problem in message.errors:
+        log.warning("%s: %s", config.path, problem)
+    done = set.intersection(*(set(r.delivered_urls) for r in everything))
+    targets = [i for i in range(len(channel.urls)) if i not in done]
+    store.claim(ids, now, claimer_id())
+    result = send(
+        [channel.urls[i] for i in targets],
+        message.title,
+        message.body,
+        body_format=fmt,
+        timeout=config.delivery.timeout,
+    )
+    crash_point("during-send")
+    delivered = sorted(done | {targets[i] for i in result.delivered})
+    totals["rows"] += len(ids)
+    if result.ok:
+        store.mark_sent(ids, now, channel.name, delivered)
+        totals["sent"] += 1
+    else:
+        _failed(store, config, everything, result, delivered, now, rng, totals)
+    crash_point("after-send")
+
+
+def _failed(
+    store: Store,
+    config: Config,
+    rows: Sequence[OutboxRow],
+    result: deliver.SendResult,
+    delivered: Sequence[int],
+    now: datetime,
+    rng: random.Random,
+    totals: dict[str, int],
+) -> None:
+    attempts = max(r.attempts for r in rows) + 1  # the claim counted one more
+    words = mask(result.words, config.secrets)
+    started = min(r.due for r in rows)
+    nxt = now + backoff(attempts, rng)
+    values: dict[str, Any] = {"claimed_by": "", "delivered_urls": tuple(delivered)}
+    if nxt > started + config.delivery.retry_horizon:
+        values |= {
+            "status": "failed",
+            "last_error": f"{words} (gave up after {attempts} attempts; "
+            "`watchlist outbox retry ID` sends it again)",
+        }
+        totals["failed"] += 1
+    else:
+        values |= {"status": "pending", "next_attempt": nxt, "last_error": words}
+        totals["retrying"] += 1
+    store.update_rows([r.id for r in rows], **values)
+    log.warning("delivery to %s failed (attempt %d): %s", rows[0].channel, attempts, words)
+
+
+def describe(row: OutboxRow, now: datetime) -> str:
+    """Where one row stands, in words."""
+    if row.status == "pending" and row.next_attempt > now and row.held_reason:
+        return f"held: {row.held_reason}"
+    if row.status == "pending" and row.attempts:
+        return f"retrying at {row.next_attempt:%Y-%m-%d %H:%M:%S} UTC after: {row.last_error}"
+    if row.status == "pending":
+        return "due now"
+    if row.status == "sending":
+        return f"sending since attempt {row.attempts}"
+    if row.status == "failed":
+        return f"failed: {row.last_error}"
+    return row.status
+
+
+def outbox_status(store: Store, now: datetime) -> dict[str, Any]:
+    """The outbox part of ``watchlist status`` as a dict (JSON-ready)."""
+    counts = store.counts()
+    open_rows = store.outbox_rows(("pending", "sending", "failed"))
+    waiting = [r for r in open_rows if r.status != "failed"]
+    return {
+        "counts": counts,
+        "next_attempt": min((r.next_attempt for r in waiting), default=None),
+        "oldest_undelivered": min((r.created for r in open_rows), default=None),
+        "undelivered": [
+            {
+                "id": r.id,
+                "channel": r.channel,
+                "rule": r.rule,
+                "title": r.title,
+                "status": r.status,
+                "attempts": r.attempts,
+                "next_attempt": r.next_attempt,
+                "why": describe(r, now),
+            }
+            for r in open_rows
+        ],
+    }
+
+
+def format_outbox_status(store: Store, now: datetime, limit: int = 20) -> str:
+    """The outbox part of ``watchlist status``: counts, then every undelivered row and why."""
+    info = outbox_status(store, now)
+    c = info["counts"]
+    lines = [
+        f"outbox: {c['pending']} pending, {c['held']} held, {c['sending']} sending, "
+        f"{c['failed']} failed, {c['sent']} sent, {c['dropped']} dropped "
+        f"({c['alerts']} alerts, {c['seen']} articles seen)"
+    ]
+    if info["next_attempt"] is not None:
+        lines.append(f"  next delivery due {info['next_attempt']:%Y-%m-%d %H:%M:%S} UTC")
+    rows = info["undelivered"]
+    for r in rows[:limit]:
+        lines.append(f"  #{r['id']} {r['channel']} [{r['rule']}] {r['title'][:60]}: {r['why']}")
+    if len(rows) > limit:
+        lines.append(f"  ... and {len(rows) - limit} more (`watchlist outbox list`)")
+    if c["failed"]:
+        lines.append("  failed rows stay until `watchlist outbox retry ID` or `outbox drop ID`")
+    return "\n".join(lines)

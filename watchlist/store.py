@@ -1,0 +1,299 @@
+"""The state: one SQLite file holding seen articles, alerts, the outbox and source state.
+
+``record`` is the one transaction that marks articles seen and turns each new match
+into an alert plus one outbox row per channel, so nothing is matched twice or lost.
+SQLite runs in WAL mode with ``synchronous=FULL``: a commit survives a power cut,
+not only a process crash, because the outbox is the promise that nothing is lost
+and the write rate is low (one commit per poll). One connection, one lock; every
+method is safe to call from any thread.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import sqlite3
+import threading
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from watchlist.decide import decide, zone
+from watchlist.models import Article, Config, Match, Rule, SourceState
+from watchlist.store_outbox import OutboxQueries, OutboxRow, parse_ts, ts
+from watchlist.store_schema import SCHEMA, SCHEMA_VERSION
+from watchlist.templates import make_snippet
+
+STORY_WINDOW = timedelta(hours=48)
+TITLE_SIMILARITY = 0.92
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    """What one ``record`` call did."""
+
+    seen: int = 0  # articles newly marked seen
+    alerts: int = 0  # new alerts written
+    duplicates: int = 0  # matches folded into an existing alert (same story)
+    held: int = 0  # new alerts held by digest, cooldown or quiet hours
+    outbox: int = 0  # outbox rows written
+
+
+def title_key(title: str) -> str:
+    """A title reduced to lower-case letters and digits, for near-duplicate checks."""
+    text = unicodedata.normalize("NFKC", title).casefold()
+    return " ".join(re.findall(r"\w+", text))
+
+
+class Store(OutboxQueries):
+    """The SQLite state file; see the module docstring."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=10.0
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    # ------------------------------------------------------------------ plumbing
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT), rolled back on error."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Rows of one read query."""
+        with self._lock:
+            return list(self._conn.execute(sql, params))
+
+    def _migrate(self) -> None:
+        with self.tx() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = db.execute("SELECT max(version) FROM schema_version").fetchone()
+            have = row[0] or 0
+            if have > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path}: state file has schema version {have}, newer than this "
+                    f"watchlist understands ({SCHEMA_VERSION}); upgrade watchlist"
+                )
+            for version, statements in SCHEMA:
+                if version > have:
+                    for sql in statements:
+                        db.execute(sql)
+                    db.execute("INSERT INTO schema_version VALUES (?)", (version,))
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._conn.close()
+
+    # ------------------------------------------------------------------ articles
+
+    def filter_unseen(self, articles: Sequence[Article]) -> list[Article]:
+        """The articles whose id was never recorded, in the order given, without repeats."""
+        ids = list(dict.fromkeys(a.id for a in articles))
+        seen: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.query(f"SELECT article_id FROM seen WHERE article_id IN ({marks})", chunk)
+            seen.update(r[0] for r in rows)
+        out: list[Article] = []
+        for a in articles:
+            if a.id not in seen:
+                seen.add(a.id)
+                out.append(a)
+        return out
+
+    def record(
+        self, articles: Sequence[Article], matches: Sequence[Match], config: Config, now: datetime
+    ) -> RecordResult:
+        """Mark ``articles`` seen and turn new matches into alerts and outbox rows, atomically."""
+        by_id = {a.id: a for a in articles}
+        tz = zone(config.timezone)
+        counts = {"seen": 0, "alerts": 0, "duplicates": 0, "held": 0, "outbox": 0}
+        with self.tx() as db:
+            fresh: set[str] = set()
+            for a in by_id.values():
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO seen (article_id, source, seen_at) VALUES (?, ?, ?)",
+                    (a.id, a.source, ts(now)),
+                )
+                if cur.rowcount:
+                    fresh.add(a.id)
+            counts["seen"] = len(fresh)
+            for m in matches:
+                if m.article_id not in fresh:
+                    continue  # seen before: its matches were recorded then
+                art = by_id[m.article_id]
+                if self._attach_duplicate(db, m.rule, art, now):
+                    counts["duplicates"] += 1
+                    continue
+                rule = _rule(config, m.rule)
+                last = db.execute(
+                    "SELECT last_due FROM rule_state WHERE rule = ?", (rule.name,)
+                ).fetchone()
+                decision = decide(rule, now, tz, parse_ts(last[0]) if last else None)
+                alert_id = self._insert_alert(db, m, art, now)
+                db.execute(
+                    "INSERT INTO rule_state (rule, last_due) VALUES (?, ?) "
+                    "ON CONFLICT(rule) DO UPDATE SET last_due = excluded.last_due",
+                    (rule.name, ts(decision.due)),
+                )
+                counts["alerts"] += 1
+                counts["held"] += int(decision.held)
+                for channel in rule.notify:
+                    status, error = "pending", ""
+                    try:
+                        config.channel(channel)
+                    except KeyError:
+                        status = "failed"
+                        error = (
+                            f"unknown channel {channel!r}: add it under channels: in "
+                            f"config.yaml or fix notify: of rule {rule.name!r}"
+                        )
+                    db.execute(
+                        "INSERT INTO outbox (alert_id, channel, status, fold_key, held_reason,"
+                        " due, next_attempt, last_error, created, updated)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            alert_id,
+                            channel,
+                            status,
+                            decision.fold_key,
+                            decision.reason,
+                            ts(decision.due),
+                            ts(decision.due),
+                            error,
+                            ts(now),
+                            ts(now),
+                        ),
+                    )
+                    counts["outbox"] += 1
+        return RecordResult(**counts)
+
+    def _insert_alert(self, db: sqlite3.Connection, m: Match, art: Article, now: datetime) -> int:
+        snippet = make_snippet(art, m.hits)
+        hits = [asdict(h) for h in m.hits]
+        cur = db.execute(
+            "INSERT INTO alerts (rule, article_id, url, title, title_key, summary, source,"
+            " published, score, hits, snippet, created, story_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                m.rule,
+                art.id,
+                art.url,
+                art.title,
+                title_key(art.title),
+                art.summary[:2000],
+                art.source,
+                art.published.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+                if art.published
+                else "",
+                m.score,
+                json.dumps(hits),
+                json.dumps(asdict(snippet)),
+                ts(now),
+                ts(art.published or now),
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+    def _attach_duplicate(
+        self, db: sqlite3.Connection, rule: str, art: Article, now: datetime
+    ) -> bool:
+        """If ``rule`` already alerted for this story, note the other source on it; True if so."""
+        row = None
+        if art.url:
+            row = db.execute(
+                "SELECT id, source, also_in FROM alerts WHERE rule = ? AND url = ? LIMIT 1",
+                (rule, art.url),
+            ).fetchone()
+        key = title_key(art.title)
+        if row is None and len(key) >= 12:
+            when = art.published or now
+            rows = db.execute(
+                "SELECT id, source, also_in, title_key FROM alerts WHERE rule = ?"
+                " AND story_at BETWEEN ? AND ? ORDER BY id",
+                (rule, ts(when - STORY_WINDOW), ts(when + STORY_WINDOW)),
+            ).fetchall()
+            for cand in rows:
+                other = cand["title_key"]
+                sm = difflib.SequenceMatcher(None, key, other, autojunk=False)
+                if other == key or (
+                    re.findall(r"\d+", other) == re.findall(r"\d+", key)
+                    and sm.real_quick_ratio() >= TITLE_SIMILARITY
+                    and sm.quick_ratio() >= TITLE_SIMILARITY
+                    and sm.ratio() >= TITLE_SIMILARITY
+                ):
+                    row = cand
+                    break
+        if row is None:
+            return False
+        also: list[str] = json.loads(row["also_in"])
+        name = art.source or art.id
+        if name != row["source"] and name not in also:
+            also.append(name)
+            db.execute("UPDATE alerts SET also_in = ? WHERE id = ?", (json.dumps(also), row["id"]))
+        return True
+
+    # ------------------------------------------------------------------ sources
+
+    def load_source_state(self, name: str) -> SourceState:
+        """The saved state of source ``name`` (a fresh one if never saved)."""
+        rows = self.query("SELECT state FROM source_state WHERE name = ?", (name,))
+        if not rows:
+            return SourceState()
+        data = json.loads(rows[0][0])
+        kwargs: dict[str, Any] = {}
+        for f in fields(SourceState):
+            if f.name in data:
+                value = data[f.name]
+                kwargs[f.name] = (
+                    parse_ts(value) if f.name.endswith(("_poll", "_success", "_at")) else value
+                )
+        return SourceState(**kwargs)
+
+    def save_source_state(self, name: str, state: SourceState) -> None:
+        """Save the state of source ``name``."""
+        data = {k: (ts(v) if isinstance(v, datetime) else v) for k, v in asdict(state).items()}
+        with self.tx() as db:
+            db.execute(
+                "INSERT INTO source_state (name, state) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET state = excluded.state",
+                (name, json.dumps(data)),
+            )
+
+    def source_names(self) -> list[str]:
+        """Every source with saved state."""
+        return [r[0] for r in self.query("SELECT name FROM source_state ORDER BY name")]
+
+
+def _rule(config: Config, name: str) -> Rule:
+    try:
+        return config.rule(name)
+    except KeyError:
+        return Rule(name=name)
+
+
+__all__ = ["OutboxRow", "RecordResult", "Store", "parse_ts", "title_key", "ts"]

@@ -1,0 +1,224 @@
+"""Outbox queries of the state file: rows per (alert, channel), their status, retries, sends.
+
+Mixed into ``watchlist.store.Store``; the delivery logic itself is in ``watchlist.outbox``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from watchlist.templates import AlertView, Snippet
+
+OPEN_STATUSES = ("pending", "sending", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One (alert, channel) delivery and where it stands."""
+
+    id: int
+    alert_id: int
+    channel: str
+    rule: str
+    title: str
+    url: str
+    status: str  # pending | sending | sent | failed | dropped
+    attempts: int
+    due: datetime
+    next_attempt: datetime
+    last_error: str
+    held_reason: str
+    fold_key: str | None
+    delivered_urls: tuple[int, ...]
+    created: datetime
+    sent_at: datetime | None
+    claimed_by: str
+
+
+def ts(when: datetime) -> str:
+    """A sortable UTC text timestamp."""
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_ts(text: str | None) -> datetime | None:
+    """The aware UTC datetime of a stored timestamp (None for None or empty)."""
+    return datetime.fromisoformat(text).astimezone(UTC) if text else None
+
+
+class OutboxQueries:
+    """Outbox reads and writes; needs ``tx()`` and ``query()`` from the Store."""
+
+    def tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        raise NotImplementedError
+
+    def outbox_rows(
+        self,
+        status: str | Sequence[str] | None = None,
+        *,
+        due_by: datetime | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> list[OutboxRow]:
+        """Outbox rows, oldest first: by status (one or several), due by a time, or by id."""
+        where: list[str] = []
+        params: list[Any] = []
+        if status is not None:
+            wanted = [status] if isinstance(status, str) else list(status)
+            where.append(f"o.status IN ({','.join('?' * len(wanted))})")
+            params.extend(wanted)
+        if due_by is not None:
+            where.append("o.next_attempt <= ?")
+            params.append(ts(due_by))
+        if ids is not None:
+            where.append(f"o.id IN ({','.join('?' * len(ids))})")
+            params.extend(ids)
+        sql = (
+            "SELECT o.*, a.rule, a.title, a.url FROM outbox o JOIN alerts a ON a.id = o.alert_id"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY o.next_attempt, o.id"
+        )
+        return [_outbox_row(r) for r in self.query(sql, params)]
+
+    def update_rows(self, ids: Sequence[int], **values: Any) -> None:
+        """Set columns of outbox rows ``ids`` in one transaction (datetimes stored as UTC text)."""
+        if not ids:
+            return
+        cols = ", ".join(f"{k} = ?" for k in values)
+        vals = [
+            ts(v) if isinstance(v, datetime) else json.dumps(list(v)) if isinstance(v, tuple) else v
+            for v in values.values()
+        ]
+        with self.tx() as db:
+            db.execute(
+                f"UPDATE outbox SET {cols} WHERE id IN ({','.join('?' * len(ids))})",
+                [*vals, *ids],
+            )
+
+    def claim(self, ids: Sequence[int], now: datetime, claimer: str) -> None:
+        """Mark rows 'sending' and count the attempt - committed BEFORE the send starts."""
+        with self.tx() as db:
+            db.execute(
+                f"UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = ?,"
+                f" updated = ? WHERE id IN ({','.join('?' * len(ids))})",
+                [claimer, ts(now), *ids],
+            )
+
+    def mark_sent(
+        self, ids: Sequence[int], now: datetime, channel: str, delivered: Sequence[int]
+    ) -> None:
+        """Rows delivered: status 'sent', and one send counted on ``channel`` - one transaction."""
+        marks = ",".join("?" * len(ids))
+        with self.tx() as db:
+            db.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, updated = ?, last_error = '',"
+                f" claimed_by = '', delivered_urls = ? WHERE id IN ({marks})",
+                [ts(now), ts(now), json.dumps(list(delivered)), *ids],
+            )
+            db.execute("INSERT INTO sends (channel, at) VALUES (?, ?)", (channel, ts(now)))
+            db.execute("DELETE FROM sends WHERE at < ?", (ts(now - timedelta(days=2)),))
+
+    def retry(self, row_id: int, now: datetime) -> bool:
+        """A failed (or dropped) row becomes pending and due now; False if there is no such row."""
+        with self.tx() as db:
+            cur = db.execute(
+                "UPDATE outbox SET status = 'pending', next_attempt = ?, due = ?, held_reason = '',"
+                " updated = ? WHERE id = ? AND status IN ('failed', 'dropped', 'pending')",
+                (ts(now), ts(now), ts(now), row_id),
+            )
+            return cur.rowcount > 0
+
+    def drop(self, row_id: int, now: datetime | None = None) -> bool:
+        """A pending or failed row is given up ('dropped', kept for the record)."""
+        stamp = ts(now or datetime.now(UTC))
+        with self.tx() as db:
+            cur = db.execute(
+                "UPDATE outbox SET status = 'dropped', updated = ? WHERE id = ?"
+                " AND status IN ('pending', 'failed')",
+                (stamp, row_id),
+            )
+            return cur.rowcount > 0
+
+    def record_send(self, channel: str, now: datetime) -> None:
+        """Remember one message sent on ``channel`` (for rate limits)."""
+        with self.tx() as db:
+            db.execute("INSERT INTO sends (channel, at) VALUES (?, ?)", (channel, ts(now)))
+            db.execute("DELETE FROM sends WHERE at < ?", (ts(now - timedelta(days=2)),))
+
+    def sends_since(self, channel: str, since: datetime) -> list[datetime]:
+        """When messages were sent on ``channel`` after ``since``."""
+        rows = self.query("SELECT at FROM sends WHERE channel = ? AND at > ?", (channel, ts(since)))
+        return [t for t in (parse_ts(r[0]) for r in rows) if t is not None]
+
+    def alert_views(self, alert_ids: Sequence[int]) -> dict[int, AlertView]:
+        """What the templates may show about each alert."""
+        if not alert_ids:
+            return {}
+        rows = self.query(
+            f"SELECT * FROM alerts WHERE id IN ({','.join('?' * len(alert_ids))})", list(alert_ids)
+        )
+        return {
+            r["id"]: AlertView(
+                rule=r["rule"],
+                title=r["title"],
+                url=r["url"],
+                summary=r["summary"],
+                snippet=Snippet(**json.loads(r["snippet"])),
+                source=r["source"],
+                published=r["published"],
+                score=r["score"],
+                hits=tuple(json.loads(r["hits"])),
+                also_in=tuple(json.loads(r["also_in"])),
+            )
+            for r in rows
+        }
+
+    def recent_alerts(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The newest alerts: id, rule, title, url, source, also_in, created."""
+        rows = self.query(
+            "SELECT id, rule, title, url, source, also_in, created FROM alerts"
+            " ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [{**dict(r), "also_in": json.loads(r["also_in"])} for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Outbox rows per status, plus ``alerts`` and ``seen`` totals."""
+        out = {s: 0 for s in ("pending", "held", "sending", "sent", "failed", "dropped")}
+        for r in self.query(
+            "SELECT status, held_reason != '' AND attempts = 0, count(*) FROM outbox GROUP BY 1, 2"
+        ):
+            key = "held" if r[0] == "pending" and r[1] else r[0]
+            out[key] = out.get(key, 0) + r[2]
+        out["alerts"] = self.query("SELECT count(*) FROM alerts")[0][0]
+        out["seen"] = self.query("SELECT count(*) FROM seen")[0][0]
+        return out
+
+
+def _outbox_row(r: sqlite3.Row) -> OutboxRow:
+    return OutboxRow(
+        id=r["id"],
+        alert_id=r["alert_id"],
+        channel=r["channel"],
+        rule=r["rule"],
+        title=r["title"],
+        url=r["url"],
+        status=r["status"],
+        attempts=r["attempts"],
+        due=parse_ts(r["due"]) or datetime.min.replace(tzinfo=UTC),
+        next_attempt=parse_ts(r["next_attempt"]) or datetime.min.replace(tzinfo=UTC),
+        last_error=r["last_error"] or "",
+        held_reason=r["held_reason"] or "",
+        fold_key=r["fold_key"],
+        delivered_urls=tuple(json.loads(r["delivered_urls"] or "[]")),
+        created=parse_ts(r["created"]) or datetime.min.replace(tzinfo=UTC),
+        sent_at=parse_ts(r["sent_at"]),
+        claimed_by=r["claimed_by"] or "",
+    )

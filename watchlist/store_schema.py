@@ -1,0 +1,35 @@
+"""The SQLite schema of the state file, as numbered migrations applied in order by store.py."""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        1,
+        (
+            "CREATE TABLE seen (article_id TEXT PRIMARY KEY, source TEXT NOT NULL,"
+            " seen_at TEXT NOT NULL)",
+            "CREATE TABLE alerts (id INTEGER PRIMARY KEY, rule TEXT NOT NULL,"
+            " article_id TEXT NOT NULL, url TEXT NOT NULL, title TEXT NOT NULL,"
+            " title_key TEXT NOT NULL, summary TEXT NOT NULL, source TEXT NOT NULL,"
+            " published TEXT NOT NULL, score REAL NOT NULL, hits TEXT NOT NULL,"
+            " snippet TEXT NOT NULL, also_in TEXT NOT NULL DEFAULT '[]',"
+            " created TEXT NOT NULL, story_at TEXT NOT NULL)",
+            "CREATE INDEX alerts_rule_url ON alerts (rule, url)",
+            "CREATE INDEX alerts_rule_story_at ON alerts (rule, story_at)",
+            "CREATE TABLE outbox (id INTEGER PRIMARY KEY,"
+            " alert_id INTEGER NOT NULL REFERENCES alerts (id), channel TEXT NOT NULL,"
+            " status TEXT NOT NULL, fold_key TEXT, held_reason TEXT NOT NULL DEFAULT '',"
+            " due TEXT NOT NULL, next_attempt TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+            " last_error TEXT NOT NULL DEFAULT '', delivered_urls TEXT NOT NULL DEFAULT '[]',"
+            " claimed_by TEXT NOT NULL DEFAULT '', created TEXT NOT NULL,"
+            " updated TEXT NOT NULL, sent_at TEXT)",
+            "CREATE INDEX outbox_status_next ON outbox (status, next_attempt)",
+            "CREATE TABLE rule_state (rule TEXT PRIMARY KEY, last_due TEXT NOT NULL)",
+            "CREATE TABLE sends (channel TEXT NOT NULL, at TEXT NOT NULL)",
+            "CREATE INDEX sends_channel_at ON sends (channel, at)",
+            "CREATE TABLE source_state (name TEXT PRIMARY KEY, state TEXT NOT NULL)",
+        ),
+    ),
+)

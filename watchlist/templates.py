@@ -1,0 +1,224 @@
+"""Alert text: the snippet around a hit, and the sandboxed Jinja2 templates for title and body.
+
+Tokens: ``rule``, ``title``, ``url``, ``summary``, ``snippet`` (the hit in context,
+highlighted for the format), ``source``, ``published``, ``score``, ``hits``,
+``also_in`` (other sources that carried the same story). A user template that
+fails to compile or render is reported and the built-in default is used instead,
+so a template mistake never loses an alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
+
+from watchlist.models import Article, Hit, Templates
+
+FORMATS: tuple[str, ...] = ("text", "markdown", "html")
+CONTEXT_CHARS = 80
+
+DEFAULT_TITLE = "[{{ rule }}] {{ title }}"
+DEFAULT_BODY: dict[str, str] = {
+    "text": (
+        "{{ snippet }}\n{{ url }}\n{{ source }}{% if published %}, {{ published }}{% endif %}"
+        "{% if also_in %} (also in {{ also_in|join(', ') }}){% endif %}"
+    ),
+    "markdown": (
+        "{{ snippet }}\n\n[{{ title }}]({{ url }}) - {{ source }}"
+        "{% if published %}, {{ published }}{% endif %}"
+        "{% if also_in %} (also in {{ also_in|join(', ') }}){% endif %}"
+    ),
+    "html": (
+        '<p>{{ snippet }}</p>\n<p><a href="{{ url }}">{{ title }}</a> - {{ source }}'
+        "{% if published %}, {{ published }}{% endif %}"
+        "{% if also_in %} (also in {{ also_in|join(', ') }}){% endif %}</p>"
+    ),
+}
+SEPARATOR: dict[str, str] = {"text": "\n\n", "markdown": "\n\n---\n\n", "html": "\n<hr>\n"}
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """The hit in context: text before it, the hit itself, text after it."""
+
+    before: str = ""
+    hit: str = ""
+    after: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """Everything a template may show about one alert."""
+
+    rule: str
+    title: str
+    url: str = ""
+    summary: str = ""
+    snippet: Snippet = field(default_factory=Snippet)
+    source: str = ""
+    published: str = ""  # ISO 8601, UTC
+    score: float = 0.0
+    hits: tuple[Mapping[str, Any], ...] = ()
+    also_in: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A message ready to send, and any template errors met on the way (in words)."""
+
+    title: str
+    body: str
+    errors: tuple[str, ...] = ()
+
+
+def make_snippet(article: Article, hits: Sequence[Hit], width: int = CONTEXT_CHARS) -> Snippet:
+    """The best hit (title first, then summary, then body) with ``width`` characters each side."""
+    if not hits:
+        text = article.summary or article.body
+        return Snippet(before=_squash(text[: 2 * width]))
+    order = {"title": 0, "summary": 1, "body": 2}
+    best = min(hits, key=lambda h: (order.get(h.field, 3), -h.score, h.start))
+    text = article.field(best.field) if best.field in order else ""
+    start, end = max(0, best.start), min(len(text), best.end)
+    before = text[max(0, start - width) : start]
+    after = text[end : end + width]
+    return Snippet(
+        before=("…" if start > width else "") + _squash(before).lstrip(),
+        hit=_squash(text[start:end]).strip() or best.text,
+        after=_squash(after).rstrip() + ("…" if end + width < len(text) else ""),
+    )
+
+
+def _squash(text: str) -> str:
+    """Whitespace collapsed to single spaces, keeping one at either edge if there was one."""
+    if not text.strip():
+        return " " if text else ""
+    lead = " " if text[0].isspace() else ""
+    trail = " " if text[-1].isspace() else ""
+    return lead + " ".join(text.split()) + trail
+
+
+def _md_escape(text: str) -> str:
+    out = []
+    for ch in text:
+        out.append("\\" + ch if ch in "\\`*_[]<>#|" else ch)
+    return "".join(out)
+
+
+def snippet_for(snippet: Snippet, fmt: str) -> str | Markup:
+    """The snippet highlighted for ``fmt``: «hit» in text, **hit** in Markdown, <mark> in HTML."""
+    if fmt == "html":
+        return Markup("{}<mark>{}</mark>{}").format(snippet.before, snippet.hit, snippet.after)
+    if fmt == "markdown":
+        hit = f"**{_md_escape(snippet.hit)}**" if snippet.hit else ""
+        return f"{_md_escape(snippet.before)}{hit}{_md_escape(snippet.after)}"
+    hit = f"«{snippet.hit}»" if snippet.hit else ""
+    return f"{snippet.before}{hit}{snippet.after}"
+
+
+@lru_cache(maxsize=8)
+def _env(fmt: str) -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        autoescape=fmt == "html", undefined=StrictUndefined, keep_trailing_newline=False
+    )
+
+
+@lru_cache(maxsize=256)
+def _compile(source: str, fmt: str) -> Template:
+    return _env(fmt).from_string(source)
+
+
+def _context(view: AlertView, fmt: str) -> dict[str, Any]:
+    return {
+        "rule": view.rule,
+        "title": view.title,
+        "url": view.url,
+        "summary": view.summary,
+        "snippet": snippet_for(view.snippet, fmt),
+        "source": view.source,
+        "published": view.published,
+        "score": round(view.score, 1),
+        "hits": [dict(h) for h in view.hits],
+        "also_in": list(view.also_in),
+    }
+
+
+def _render_one(
+    source: str | None, default: str, ctx: dict[str, Any], fmt: str, what: str, errors: list[str]
+) -> str:
+    if source is not None:
+        try:
+            return _compile(source, fmt).render(ctx).strip()
+        except TemplateError as exc:
+            errors.append(
+                f"templates.{what}: {exc.__class__.__name__}: {exc}; "
+                "fix the template in config.yaml - the built-in default was used"
+            )
+        except Exception as exc:  # a sandbox violation or a bad filter argument
+            errors.append(
+                f"templates.{what}: {exc}; fix the template in config.yaml - "
+                "the built-in default was used"
+            )
+    return _compile(default, fmt).render(ctx).strip()
+
+
+def render(view: AlertView, templates: Templates, fmt: str = "text") -> Rendered:
+    """Title and body for one alert in ``fmt``; a broken user template falls back to the default."""
+    fmt = fmt if fmt in FORMATS else "text"
+    ctx = _context(view, fmt)
+    errors: list[str] = []
+    title = _render_one(
+        templates.title, DEFAULT_TITLE, _context(view, "text"), "text", "title", errors
+    )
+    body = _render_one(templates.body, DEFAULT_BODY[fmt], ctx, fmt, "body", errors)
+    return Rendered(title=" ".join(title.split()), body=body, errors=tuple(errors))
+
+
+def render_many(
+    views: Sequence[AlertView],
+    templates: Templates,
+    fmt: str = "text",
+    *,
+    heading: str = "",
+    more: Sequence[str] = (),
+) -> Rendered:
+    """One message for several alerts (digest, cooldown, rate-limit fold).
+
+    ``more`` are one-line titles of further alerts summarised as "and K more".
+    """
+    fmt = fmt if fmt in FORMATS else "text"
+    if len(views) == 1 and not more and not heading:
+        return render(views[0], templates, fmt)
+    parts = [render(v, templates, fmt) for v in views]
+    errors = tuple(dict.fromkeys(e for p in parts for e in p.errors))
+    total = len(views) + len(more)
+    rules = sorted({v.rule for v in views})
+    title = heading or f"[{', '.join(rules)}] {total} matches"
+    chunks = [_item(p, fmt) for p in parts]
+    if more:
+        chunks.append(_more(more, fmt))
+    return Rendered(title=title, body=SEPARATOR[fmt].join(chunks), errors=errors)
+
+
+def _item(part: Rendered, fmt: str) -> str:
+    if fmt == "html":
+        return f"<h3>{escape(part.title)}</h3>\n{part.body}"
+    if fmt == "markdown":
+        return f"**{_md_escape(part.title)}**\n\n{part.body}"
+    return f"{part.title}\n{part.body}"
+
+
+def _more(titles: Sequence[str], fmt: str) -> str:
+    head = f"and {len(titles)} more"
+    if fmt == "html":
+        items = "".join(f"<li>{escape(t)}</li>" for t in titles)
+        return f"<p>{head}:</p>\n<ul>{items}</ul>"
+    bullet = "- " if fmt == "markdown" else "  - "
+    lines = [f"{bullet}{_md_escape(t) if fmt == 'markdown' else t}" for t in titles]
+    return f"{head}:\n" + "\n".join(lines)
