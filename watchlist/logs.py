@@ -40,10 +40,9 @@ _QUERY_SECRET = re.compile(
     r"auth|sig|signature|webhook)=)[^&\s'\"<>#]+"
 )
 _BEARER = re.compile(r"(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=\-]{8,}")
-_OPAQUE = re.compile(
-    r"(?<![A-Za-z0-9_\-])(?=[A-Za-z_\-]*\d)(?=[0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{24,}"
-)
-_HEXISH = re.compile(r"[0-9a-f\-]+")
+_URL = re.compile(r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s'\"<>]+")
+# A random-looking URL piece: 24+ characters mixing upper case, lower case and digits.
+_OPAQUE = re.compile(r"(?=.*[A-Z])(?=.*[a-z])(?=.*\d)[A-Za-z0-9_\-]{24,}")  # fullmatch only
 _PIECE = re.compile(r"[^/@:?&=,#]+")
 
 
@@ -89,12 +88,17 @@ def mask(text: str) -> str:
     text = _TOKEN_URL.sub(_mask_token_url, text)
     text = _QUERY_SECRET.sub(lambda m: m.group(1) + MASK, text)
     text = _BEARER.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
-    return _OPAQUE.sub(_mask_opaque, text)
+    return _URL.sub(_mask_opaque, text)
+
+
+def _mask_opaque_piece(m: re.Match[str]) -> str:
+    return MASK if _OPAQUE.fullmatch(m.group(0)) else m.group(0)
 
 
 def _mask_opaque(m: re.Match[str]) -> str:
-    text = m.group(0)
-    return text if _HEXISH.fullmatch(text) else MASK  # hashes and UUIDs are ids, not tokens
+    url = m.group(0)
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{_PIECE.sub(_mask_opaque_piece, rest)}"
 
 
 def _mask_value(value: Any) -> Any:

@@ -1,0 +1,66 @@
+"""The last reload's outcome, persisted as a small JSON file next to the state.
+
+The daemon writes ``<state>.reload.json`` after every reload attempt (and at
+start); ``watchlist status`` reads it. Writes are atomic (temp file + rename),
+and error messages are stored already masked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from watchlist.logs import mask
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadStatus:
+    """When config and rules were last (re)loaded, whether it worked, and the errors if not."""
+
+    at: datetime  # aware UTC
+    ok: bool
+    errors: tuple[str, ...] = ()  # each "path:line:column: message", masked
+    rules: int = 0  # rules in force after the attempt
+
+
+def reload_status_path(state_path: str | Path) -> Path:
+    """``<state>.reload.json`` beside the state file."""
+    p = Path(state_path)
+    return p.with_name(p.name + ".reload.json")
+
+
+def write_reload_status(state_path: str | Path, status: ReloadStatus) -> None:
+    """Persist ``status`` atomically next to the state file."""
+    target = reload_status_path(state_path)
+    data = {
+        "at": status.at.isoformat(),
+        "ok": status.ok,
+        "errors": [mask(e) for e in status.errors],
+        "rules": status.rules,
+    }
+    fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=1)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_reload_status(state_path: str | Path) -> ReloadStatus | None:
+    """The persisted status, or None when there is none or it cannot be read."""
+    try:
+        data = json.loads(reload_status_path(state_path).read_text(encoding="utf-8"))
+        return ReloadStatus(
+            at=datetime.fromisoformat(data["at"]),
+            ok=bool(data["ok"]),
+            errors=tuple(str(e) for e in data.get("errors", ())),
+            rules=int(data.get("rules", 0)),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
