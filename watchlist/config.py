@@ -131,7 +131,11 @@ def _source(m: Any, pos: Pos, chk: Checker, base: Path, secrets: list[str]) -> S
     if "type" not in m:
         chk.error(m.pos, "a source needs 'type' (rss, folder or http)")
     extra = SOURCE_EXTRA[kind] if kind else tuple(k for v in SOURCE_EXTRA.values() for k in v)
-    chk.keys(m, SOURCE_COMMON + extra, f"a {kind or ''} source".replace("  ", " "))
+    chk.keys(
+        m,
+        SOURCE_COMMON + extra,
+        {"rss": "an rss source", None: "a source"}.get(kind, f"a {kind} source"),
+    )
     name = chk.text(m, "name", required="a source")
     every = chk.convert(m, "every", positive_duration)
     timeout = chk.convert(m, "timeout", seconds)
@@ -140,7 +144,7 @@ def _source(m: Any, pos: Pos, chk: Checker, base: Path, secrets: list[str]) -> S
     fields: dict[str, Any] = {}
     needs = {"rss": "url", "folder": "path", "http": "listen"}.get(kind or "")
     if needs and needs not in m:
-        chk.error(m.pos, f"a {kind} source needs '{needs}'")
+        chk.error(m.pos, f"{'an' if kind == 'rss' else 'a'} {kind} source needs '{needs}'")
     if kind == "rss" and (url := chk.text(m, "url")):
         if url.startswith("file://"):
             url = url.removeprefix("file://")
@@ -249,7 +253,7 @@ def _section(doc: YMap, key: str, keys: tuple[str, ...], chk: Checker) -> YMap:
     if not isinstance(value, YMap):
         chk.wrong(doc, key, f"a mapping with {', '.join(keys)}")
         return YMap(doc.pos)
-    chk.keys(value, keys, f"{key}:")
+    chk.keys(value, keys, key)
     return value
 
 

@@ -347,7 +347,8 @@ class Checker:
         value = m[key]
         if isinstance(value, str) and value in choices:
             return value
-        options = " or ".join(f"'{c}'" for c in choices)
+        quoted = [f"'{c}'" for c in choices]
+        options = ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else quoted[0]
         if isinstance(value, str):
             hint = did_you_mean(value, choices)
             self.error(m.value_pos[key], f"{key} must be {options}, not '{value}'{hint}")
