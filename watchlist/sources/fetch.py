@@ -150,14 +150,14 @@ def fetch(
                 "GET", current, headers=headers, timeout=httpx.Timeout(left),
                 follow_redirects=False,
             ) as resp:  # fmt: skip
-                if resp.is_redirect:
-                    target = urljoin(current, resp.headers.get("location", ""))
+                if resp.status_code == 304:
+                    return Fetched(304, b"", current, etag, last_modified)
+                if resp.has_redirect_location:
+                    target = urljoin(current, resp.headers["location"])
                     if target in seen:
                         raise SourceError(f"{where}: redirect loop (back to {safe_url(target)})")
                     current = target
                     continue
-                if resp.status_code == 304:
-                    return Fetched(304, b"", current, etag, last_modified)
                 if resp.status_code != 200:
                     raise _status_error(resp, where)
                 body = _Body(resp.headers.get("content-encoding", ""), max_bytes, where)

@@ -152,8 +152,14 @@ def _entry_body(entry: Mapping[str, Any]) -> str:
     return max(pick, key=len) if pick else ""
 
 
+_EOF_ERRORS = ("no element found", "unclosed token", "unclosed cdata section", "partial character")
+
+
 def _is_truncated(exc: BaseException | None) -> bool:
-    return isinstance(exc, xml.sax.SAXParseException) and "no element found" in str(exc)
+    """Whether the XML parser stopped because the document ended too early."""
+    if not isinstance(exc, xml.sax.SAXParseException):
+        return False
+    return any(msg in str(exc).lower() for msg in _EOF_ERRORS)
 
 
 def parse_feed(data: bytes, *, name: str, source: str) -> list[Article]:
