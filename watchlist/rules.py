@@ -201,6 +201,8 @@ def _group(m: YMap, key: str, chk: Checker, ctx: _Context) -> tuple[Entry, ...]:
         if value in ctx.watchlists:
             return ctx.watchlists[value]
         hint = did_you_mean(value, ctx.watchlists) or "; declare it under watchlists:"
+        if "," in value and not did_you_mean(value, ctx.watchlists):
+            hint = f"; to list entries, write [{value}]"
         chk.error(pos, f"unknown watchlist '{value}'{hint}")
         return ()
     return _entries(value, pos, chk, key)
@@ -353,7 +355,7 @@ def load_rules(
     errors: list[ConfigError] = []
     for p in paths:
         if Path(p).is_dir():
-            found, problem = expand_rule_paths(str(p), Path.cwd())
+            found, problem = expand_rule_paths(display_path(p), Path.cwd())
             if problem:
                 errors.append(ConfigError(str(p), 0, 0, problem))
             files.extend(found)
