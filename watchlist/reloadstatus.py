@@ -26,6 +26,10 @@ class ReloadStatus:
     errors: tuple[str, ...] = ()  # each "path:line:column: message", masked
     rules: int = 0  # rules in force after the attempt
 
+    def __bool__(self) -> bool:
+        """Truthy when the reload worked, so ``if reloader.reload():`` reads naturally."""
+        return self.ok
+
 
 def reload_status_path(state_path: str | Path) -> Path:
     """``<state>.reload.json`` beside the state file."""
