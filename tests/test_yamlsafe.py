@@ -114,9 +114,7 @@ def test_node_budget_counts_alias_revisits() -> None:
 def test_anchors_aliases_and_merge_keys_work() -> None:
     """Normal anchors, aliases and << merges give the expected values; own keys win."""
     doc = parse_yaml(
-        "base: &b {threshold: 80, notify: [me]}\n"
-        "one:\n  <<: *b\n  threshold: 90\n"
-        "two: *b\n",
+        "base: &b {threshold: 80, notify: [me]}\none:\n  <<: *b\n  threshold: 90\ntwo: *b\n",
         "f.yaml",
     )
     assert doc["one"] == {"threshold": 90, "notify": ["me"]}
