@@ -24,7 +24,6 @@ __all__ = ["USER_AGENT", "Fetched", "fetch", "read_file", "safe_url"]
 
 USER_AGENT = f"watchlist/{__version__} (+https://github.com/watchlist/watchlist)"
 MAX_REDIRECTS = 5
-_CHUNK = 64 * 1024
 
 _STATUS_HINTS = {
     401: "access denied (HTTP 401); the feed needs credentials",
@@ -161,7 +160,7 @@ def fetch(
                 if resp.status_code != 200:
                     raise _status_error(resp, where)
                 body = _Body(resp.headers.get("content-encoding", ""), max_bytes, where)
-                for chunk in resp.iter_raw(_CHUNK):
+                for chunk in resp.iter_raw():  # each network read, so the deadline is checked often
                     _remaining(deadline, timeout, where)
                     body.feed(chunk)
                 _remaining(deadline, timeout, where)
@@ -182,6 +181,10 @@ def fetch(
         raise SourceError(f"{where}: could not connect ({err})") from None
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as err:
         raise SourceError(f"{where}: not a fetchable URL ({err})") from None
+    except httpx.RemoteProtocolError as err:
+        raise SourceError(
+            f"{where}: the server broke off or did not speak valid HTTP ({err}); will retry"
+        ) from None
     except httpx.HTTPError as err:
         raise SourceError(f"{where}: {type(err).__name__}: {err}") from None
 
