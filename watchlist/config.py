@@ -31,7 +31,13 @@ from watchlist.models import (
     SourceConfig,
     Templates,
 )
-from watchlist.rules import DEFAULT_KEYS, collect_rules, expand_rule_paths, read_settings
+from watchlist.rules import (
+    DEFAULT_KEYS,
+    collect_rules,
+    expand_rule_paths,
+    load_rules,
+    read_settings,
+)
 from watchlist.yamlsafe import Checker, Pos, YMap, YSeq, describe, parse_yaml
 
 TOP_KEYS: tuple[str, ...] = (
@@ -56,6 +62,7 @@ CHANNEL_KEYS: tuple[str, ...] = ("url", "urls", "rate_limit", "format")
 _VAR = re.compile(r"\$\$\{|\$\{([^}]*)(\})?")
 _NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?", re.S)
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+__all__ = ["ConfigError", "ConfigErrors", "load_config", "load_rules"]
 
 
 # ------------------------------------------------------------------ ${VAR}

@@ -346,7 +346,7 @@ def load_rules(
     defaults: Mapping[str, Any] | None = None,
     channels: Collection[str] | None = None,
 ) -> tuple[Rule, ...]:
-    """Rules from rule files or folders, without a config; raises ConfigErrors listing all errors.
+    """Rules from rule files, folders or globs, without a config; raises ConfigErrors on errors.
 
     ``defaults`` are Rule field values every rule inherits unless it sets its own;
     ``channels`` None means channel names are not checked.
@@ -354,7 +354,7 @@ def load_rules(
     files: list[Path] = []
     errors: list[ConfigError] = []
     for p in paths:
-        if Path(p).is_dir():
+        if Path(p).is_dir() or any(c in str(p) for c in "*?["):
             found, problem = expand_rule_paths(display_path(p), Path.cwd())
             if problem:
                 errors.append(ConfigError(str(p), 0, 0, problem))
