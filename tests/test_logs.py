@@ -55,6 +55,12 @@ def _clean_logging() -> Iterator[None]:
         ("article 550e8400-e29b-41d4-a716-446655440000 seen", [], ["550e8400-e29b"]),
         ("gotify://example.com/AbCdEf123456789", ["AbCdEf123456789"], ["example.com"]),
         ("plain words stay as they are", [], ["plain words stay as they are"]),
+        (
+            "pover://uQiRzpo4DXghDmr9QzzfQu27cmVRsG@azGDORePK8gMaC0QOYAMyEEuzJnyUi",
+            ["uQiRzpo4", "azGDORe"],
+            [],
+        ),
+        ("tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5/@mychannel", ["AAHdq"], ["/@mychannel"]),
     ],
 )
 def test_mask_urls(text: str, gone: list[str], kept: list[str]) -> None:

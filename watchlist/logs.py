@@ -44,6 +44,7 @@ _URL = re.compile(r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s'\"<>]+")
 # A random-looking URL piece: 24+ characters mixing upper case, lower case and digits.
 _OPAQUE = re.compile(r"(?=.*[A-Z])(?=.*[a-z])(?=.*\d)[A-Za-z0-9_\-]{24,}")  # fullmatch only
 _PIECE = re.compile(r"[^/@:?&=,#]+")
+_TOKEN_PIECE = re.compile(r"[#@]?[^/@:?&=,#]+")
 
 
 def add_secrets(values: Iterable[str]) -> None:
@@ -63,18 +64,22 @@ def clear_secrets() -> None:
 
 
 def _mask_token_piece(piece: re.Match[str]) -> str:
-    text = piece.group(0)
-    if text.startswith(("#", "@")) or len(text) < 8:
+    text, start = piece.group(0), piece.start()
+    # Keep channel names (#x, /@x), host names (with a dot) and short words; mask the rest
+    # (pushover://USER@TOKEN: an @ right after a piece is a separator, not a channel).
+    after_slash = start == 0 or piece.string[start - 1] == "/"
+    if text.startswith("#") or (text.startswith("@") and after_slash):
         return text
-    if any(c.isdigit() for c in text) or len(text) >= 16:
-        return MASK
-    return text
+    if "." in text or len(text) < 6:
+        return text
+    return MASK
 
 
 def _mask_token_url(m: re.Match[str]) -> str:
     url = m.group(0)
     scheme, rest = url.split("://", 1)
-    return f"{scheme}://{_PIECE.sub(_mask_token_piece, rest)}"
+    path, q, query = rest.partition("?")  # query secrets: see _QUERY_SECRET
+    return f"{scheme}://{_TOKEN_PIECE.sub(_mask_token_piece, path)}{q}{query}"
 
 
 def mask(text: str) -> str:
