@@ -264,7 +264,8 @@ def describe(row: OutboxRow, now: datetime) -> str:
     if row.status == "sending":
         return f"sending since attempt {row.attempts}"
     if row.status == "failed":
-        return f"failed: {row.last_error}"
+        error = row.last_error
+        return error if error.startswith(("failed", "not sent")) else f"failed: {error}"
     return row.status
 
 

@@ -1,18 +1,56 @@
-"""`watchlist notify-test`: not built yet."""
+"""`watchlist notify-test CHANNEL`: send a test message to one channel and say what happened."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 
-HELP = "not built yet"
+from watchlist.cli import add_config_argument, config_path
+from watchlist.config import load_config
+from watchlist.deliver import preferred_format, privacy_url, send
+from watchlist.errors import ConfigErrors, did_you_mean
+from watchlist.outbox import mask
+
+HELP = "send a test message to one channel and report Apprise's result"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No arguments yet."""
+    """``-c FILE`` and the channel name."""
+    add_config_argument(parser)
+    parser.add_argument("channel", metavar="CHANNEL", help="a name under channels: in config")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Say it is not built."""
-    print("watchlist: this command is not built yet", file=sys.stderr)
-    return 2
+    """Exit 0 when delivered, 1 when it failed, 2 for an unknown channel or a bad config."""
+    try:
+        config = load_config(config_path(args))
+    except ConfigErrors as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        return 2
+    names = [c.name for c in config.channels]
+    try:
+        channel = config.channel(args.channel)
+    except KeyError:
+        hint = did_you_mean(args.channel, names)
+        known = ", ".join(names) if names else "none"
+        print(
+            f"watchlist notify-test: unknown channel {args.channel!r}{hint};"
+            f" channels in {config.path}: {known}",
+            file=sys.stderr,
+        )
+        return 2
+    now = datetime.now(UTC)
+    fmt = channel.format or preferred_format(channel.urls)
+    title = f"watchlist test: {channel.name}"
+    body = (
+        f"This is a test message from `watchlist notify-test` for channel {channel.name},"
+        f" sent {now:%Y-%m-%d %H:%M:%S} UTC. If you can read this, alerts will arrive here."
+    )
+    result = send(channel.urls, title, body, body_format=fmt, timeout=config.delivery.timeout)
+    targets = ", ".join(privacy_url(u) for u in channel.urls)
+    words = mask(result.words, config.secrets)
+    stream = sys.stdout if result.ok else sys.stderr
+    print(f"{channel.name} ({mask(targets, config.secrets)}): {words}", file=stream)
+    return 0 if result.ok else 1

@@ -1,18 +1,128 @@
-"""`watchlist outbox`: not built yet."""
+"""`watchlist outbox list / retry ID / drop ID`: see and act on deliveries not yet made."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from datetime import UTC, datetime
+from typing import Any
 
-HELP = "not built yet"
+from watchlist.cli import add_config_argument, config_path
+from watchlist.config import load_config
+from watchlist.errors import ConfigErrors
+from watchlist.models import Config
+from watchlist.outbox import describe
+from watchlist.store import OutboxRow, Store
+
+HELP = "list deliveries not yet made and why; retry or drop one"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No arguments yet."""
+    """``list [--all] [--json]``, ``retry ID``, ``drop ID``; each takes ``-c FILE``."""
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+    p = sub.add_parser("list", help="pending and failed rows: channel, rule, attempts, why")
+    add_config_argument(p)
+    p.add_argument("--all", action="store_true", help="also rows already sent or dropped")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    for name, text in (
+        ("retry", "make a failed row due now (the daemon sends it on its next run)"),
+        ("drop", "give up a pending or failed row (it stays on record as dropped)"),
+    ):
+        p = sub.add_parser(name, help=text, description=text)
+        add_config_argument(p)
+        p.add_argument("id", type=int, metavar="ID", help="the row id shown by `outbox list`")
+
+
+def _load(args: argparse.Namespace) -> Config | None:
+    try:
+        return load_config(config_path(args))
+    except ConfigErrors as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        return None
+
+
+def _as_dict(row: OutboxRow, now: datetime) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "status": row.status,
+        "channel": row.channel,
+        "rule": row.rule,
+        "title": row.title,
+        "url": row.url,
+        "attempts": row.attempts,
+        "next_attempt": row.next_attempt.isoformat(),
+        "last_error": row.last_error,
+        "why": describe(row, now),
+    }
+
+
+def _list(store: Store, args: argparse.Namespace, now: datetime) -> int:
+    wanted = None if args.all else ("pending", "sending", "failed")
+    rows = store.outbox_rows(wanted)
+    if args.json:
+        for row in rows:
+            print(json.dumps(_as_dict(row, now), ensure_ascii=False))
+        return 0
+    if not rows:
+        print("outbox: nothing waiting - every alert has been delivered")
+        return 0
+    for row in rows:
+        print(
+            f"#{row.id} {row.status} {row.channel} [{row.rule}] {row.title[:70]}"
+            f" - {row.attempts} attempt{'s' if row.attempts != 1 else ''},"
+            f" next {row.next_attempt:%Y-%m-%d %H:%M:%S} UTC"
+        )
+        print(f"    {describe(row, now)}")
+    failed = sum(1 for r in rows if r.status == "failed")
+    if failed:
+        print(f"{failed} failed: `watchlist outbox retry ID` sends again, `drop ID` gives up")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    """Say it is not built."""
-    print("watchlist: this command is not built yet", file=sys.stderr)
-    return 2
+    """Run the chosen action; exit 1 when the row does not exist or cannot change."""
+    if not getattr(args, "action", None):
+        print("watchlist outbox: choose list, retry ID or drop ID", file=sys.stderr)
+        return 2
+    config = _load(args)
+    if config is None:
+        return 1
+    now = datetime.now(UTC)
+    store = Store(config.state)
+    try:
+        if args.action == "list":
+            return _list(store, args, now)
+        rows = store.outbox_rows(ids=[args.id])
+        if not rows:
+            print(
+                f"watchlist outbox: no row #{args.id} (see `watchlist outbox list --all`)",
+                file=sys.stderr,
+            )
+            return 1
+        row = rows[0]
+        if args.action == "retry":
+            if not store.retry(args.id, now):
+                print(
+                    f"watchlist outbox: row #{args.id} is {row.status}; only pending, failed or"
+                    " dropped rows can be retried",
+                    file=sys.stderr,
+                )
+                return 1
+            print(
+                f"#{args.id} {row.channel} [{row.rule}] is due now; the daemon sends it on its"
+                " next outbox run (or run `watchlist run --once`)"
+            )
+            return 0
+        if not store.drop(args.id, now):
+            print(
+                f"watchlist outbox: row #{args.id} is {row.status}; only pending or failed rows"
+                " can be dropped",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"#{args.id} {row.channel} [{row.rule}] dropped; it will not be sent")
+        return 0
+    finally:
+        store.close()
