@@ -102,8 +102,8 @@ def quiet(a: str, b: str) -> tuple[time, time]:
 
 def main(argv: list[str]) -> int:
     """Record N matches for the json:// receiver and deliver them (crash hook honoured)."""
-    from watchlist.outbox import crash_point, deliver_due
-    from watchlist.store import Store
+    from watchlist.outbox import deliver_due
+    from watchlist.store import Store, crash_point
 
     db, url, n = argv[0], argv[1], int(argv[2])
     store = Store(db)
@@ -111,8 +111,7 @@ def main(argv: list[str]) -> int:
     arts = [article(i) for i in range(n)]
     fresh = store.filter_unseen(arts)
     crash_point("after-fetch")
-    store.record(fresh, [match(a) for a in fresh], cfg, datetime.now(UTC))
-    crash_point("after-commit")
+    store.record(fresh, [match(a) for a in fresh], cfg, datetime.now(UTC))  # after-commit
     stats = deliver_due(store, cfg, datetime.now(UTC))
     print(stats)
     store.close()

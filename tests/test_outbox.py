@@ -86,6 +86,8 @@ def test_failure_on_one_channel_never_resends_to_another(
         now += timedelta(hours=2)
     assert len(http_server.posts("/good")) == 1
     assert len(http_server.posts("/bad")) == 5
+    last = deliver_due(store, cfg, now)
+    assert (last.sent_by_channel, last.failed_by_channel) == ({}, {"bad": 1})
     assert {r.channel: r.status for r in store.outbox_rows()} == {"good": "sent", "bad": "pending"}
 
 

@@ -16,17 +16,16 @@ from __future__ import annotations
 import logging
 import os
 import random
-import signal
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from watchlist import deliver
 from watchlist.decide import plan_rate_limit, zone
 from watchlist.models import ChannelConfig, Config
-from watchlist.store import OutboxRow, Store
+from watchlist.store import OutboxRow, Store, crash_point
 from watchlist.templates import render_many
 
 log = logging.getLogger(__name__)
@@ -50,12 +49,8 @@ class DeliveryStats:
     deferred: int = 0  # messages waiting for a rate-limit window
     recovered: int = 0  # rows found stuck in 'sending' after a crash, now due again
     rows: int = 0  # outbox rows handled
-
-
-def crash_point(name: str) -> None:
-    """SIGKILL this process if ``WATCHLIST_CRASH_AT`` names ``name`` (fault-injection tests)."""
-    if os.environ.get(CRASH_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
+    sent_by_channel: dict[str, int] = field(default_factory=dict)  # messages
+    failed_by_channel: dict[str, int] = field(default_factory=dict)  # failed attempts
 
 
 def claimer_id() -> str:
@@ -141,7 +136,14 @@ def deliver_due(
             totals["failed"] += len(rows)
             continue
         _deliver_channel(store, config, channel, rows, now, rng, send, totals)
-    return DeliveryStats(recovered=recovered, **totals)
+    per = {k: v for k, v in totals.items() if ":" in k}
+    plain = {k: v for k, v in totals.items() if ":" not in k}
+    return DeliveryStats(
+        recovered=recovered,
+        sent_by_channel={k[5:]: v for k, v in per.items() if k.startswith("sent:")},
+        failed_by_channel={k[7:]: v for k, v in per.items() if k.startswith("failed:")},
+        **plain,
+    )
 
 
 def _group(rows: Sequence[OutboxRow]) -> list[list[OutboxRow]]:
@@ -219,8 +221,10 @@ def _send(
     if result.ok:
         store.mark_sent(ids, now, channel.name, delivered)
         totals["sent"] += 1
+        totals[f"sent:{channel.name}"] = totals.get(f"sent:{channel.name}", 0) + 1
     else:
         _failed(store, config, everything, result, delivered, now, rng, totals)
+        totals[f"failed:{channel.name}"] = totals.get(f"failed:{channel.name}", 0) + 1
     crash_point("after-send")
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
+import signal
 import sqlite3
 import threading
 import unicodedata
@@ -48,6 +50,12 @@ def title_key(title: str) -> str:
     """A title reduced to lower-case letters and digits, for near-duplicate checks."""
     text = unicodedata.normalize("NFKC", title).casefold()
     return " ".join(re.findall(r"\w+", text))
+
+
+def crash_point(name: str) -> None:
+    """SIGKILL this process if ``WATCHLIST_CRASH_AT`` names ``name`` (fault-injection tests)."""
+    if os.environ.get("WATCHLIST_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class Store(OutboxQueries):
@@ -190,6 +198,7 @@ class Store(OutboxQueries):
                         ),
                     )
                     counts["outbox"] += 1
+        crash_point("after-commit")
         return RecordResult(**counts)
 
     def _insert_alert(self, db: sqlite3.Connection, m: Match, art: Article, now: datetime) -> int:
@@ -296,4 +305,4 @@ def _rule(config: Config, name: str) -> Rule:
         return Rule(name=name)
 
 
-__all__ = ["OutboxRow", "RecordResult", "Store", "parse_ts", "title_key", "ts"]
+__all__ = ["OutboxRow", "RecordResult", "Store", "crash_point", "parse_ts", "title_key", "ts"]
