@@ -1,0 +1,130 @@
+"""Table tests of SPEC "Matching" behaviour, run through both the oracle and the fast matcher."""
+# ruff: noqa: E501  (table rows read best one per line)
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pytest
+
+from watchlist.match import build_matcher, oracle_match
+from watchlist.models import Article, Entry, Match, Rule
+
+Matchers = Callable[[Sequence[Rule], Article], list[Match]]
+BOTH: list[Matchers] = [lambda rules, a: build_matcher(rules).match(a), oracle_match]
+IDS = ["fast", "oracle"]
+
+
+def one(group: str, entry: Entry, threshold: float = 88.0) -> list[Rule]:
+    """A rule with one entry in one group."""
+    return [Rule(name="r", threshold=threshold, **{group: (entry,)})]  # type: ignore[arg-type]
+
+
+CASES = [
+    # (group, entry, threshold, text, expected matched text or None)
+    ("companies", Entry("Anthropic"), 88, "Anthropic's model", "Anthropic"),
+    ("companies", Entry("Anthropic"), 88, "Anthropic’s model", "Anthropic"),
+    ("exchanges", Entry("Shanghai Stock Exchange"), 88, "Shanghai stock-exchange", "Shanghai stock-exchange"),
+    ("companies", Entry("OpenAI"), 80, "says OpenAl today", "OpenAl"),
+    ("companies", Entry("OpenAI"), 85, "says OpenAl today", None),
+    ("topics", Entry("AI"), 88, "he said so", None),
+    ("topics", Entry("AI"), 88, "new AI rules", "AI"),
+    ("topics", Entry("AI"), 88, "new ai rules", None),
+    ("topics", Entry("Tesla"), 88, "TESLA shares", "TESLA"),
+    ("topics", Entry("WHO"), 88, "people who said", None),
+    ("topics", Entry("WHO"), 88, "the WHO said", "WHO"),
+    ("exchanges", Entry("科创板"), 88, "公司计划在科创板上市", "科创板"),
+    ("exchanges", Entry("STAR Market", aliases=("科创板",)), 88, "在科创板上市", "科创板"),
+    ("companies", Entry("Goldman Sachs"), 88, "shares of Goldman\nSachs rose", "Goldman\nSachs"),
+    ("exchanges", Entry("NASDAQ"), 88, "listed on Nasdaq", "Nasdaq"),
+    ("companies", Entry("Apple Inc."), 88, "Apple said", "Apple"),
+    ("companies", Entry("ALPHABET INC /DE/"), 88, "Alphabet shares", "Alphabet"),
+    ("companies", Entry("Meta Platforms, Inc."), 88, "Meta Platforms said", "Meta Platforms"),
+    ("companies", Entry("Orange"), 80, "a range of goods", None),
+    ("topics", Entry("Orange"), 80, "orange juice", "orange"),
+    ("companies", Entry("Orange"), 80, "orange juice", None),
+    ("companies", Entry("Pinterest"), 80, "keen interest in", None),
+    ("companies", Entry("Goldman Sachs BDC"), 80, "Goldman Sachs and others", None),
+    ("companies", Entry("Goldman Sachs BDC"), 88, "Goldman Sachs BDC Inc", "Goldman Sachs BDC"),
+    ("topics", Entry("Boeing 737"), 80, "the Boeing 747 fleet", None),
+    ("topics", Entry("Société Générale"), 88, "SOCIETE GENERALE said", "SOCIETE GENERALE"),
+    ("topics", Entry("quantum computing"), 88, "Quantum-Computing firms", "Quantum-Computing"),
+    ("topics", Entry("quantum computing"), 88, "quantum  computng", "quantum  computng"),
+    ("topics", Entry("brain-computer interface"), 88, "brain computer interfaces", "brain computer interfaces"),
+    ("topics", Entry("Tesla"), 88, "Teslas sold", None),
+    ("topics", Entry("listing", exact=True), 70, "new listings", None),
+    ("topics", Entry("listing", exact=True), 70, "a new listing", "listing"),
+    ("topics", Entry("Listing", case_sensitive=True, exact=True), 70, "a new listing", None),
+    ("topics", Entry("ＡＩ"), 88, "new AI rules", "AI"),
+    ("topics", Entry("AI"), 88, "new ＡＩ rules", "ＡＩ"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("matcher", BOTH, ids=IDS)
+@pytest.mark.parametrize(("group", "entry", "threshold", "text", "expected"), CASES)
+def test_behaviour_table(
+    matcher: Matchers, group: str, entry: Entry, threshold: float, text: str, expected: str | None
+) -> None:
+    """Each SPEC example matches (with the article's own text) or not, as the table says."""
+    art = Article(id="a", body=text)
+    got = matcher(one(group, entry, threshold), art)
+    texts = [h.text for m in got for h in m.hits]
+    assert texts == ([] if expected is None else [expected])
+    for m in got:
+        for h in m.hits:
+            assert text[h.start : h.end] == h.text
+
+
+def test_hit_fields_and_offsets() -> None:
+    """A hit records group, entry, term, text, field, offsets into that field and score."""
+    rules = [Rule(name="r", exchanges=(Entry("STAR Market", aliases=("Sci-Tech Board",)),))]
+    art = Article(id="x", title="IPOs", body="Listed on the\nSci-Tech  Board today")
+    [m] = build_matcher(rules).match(art)
+    [h] = m.hits
+    assert (m.rule, m.article_id) == ("r", "x")
+    assert (h.group, h.entry, h.term, h.field) == (
+        "exchanges",
+        "STAR Market",
+        "Sci-Tech Board",
+        "body",
+    )
+    assert (h.start, h.end, h.text, h.score) == (14, 29, "Sci-Tech  Board", 100.0)
+
+
+RULE_CASES = [
+    # (rule kwargs, text, matches?)
+    ({"topics": (Entry("fusion"),), "companies": (Entry("Helion"),)}, "fusion at Helion", True),
+    ({"topics": (Entry("fusion"),), "companies": (Entry("Helion"),)}, "fusion power", False),
+    ({"topics": (Entry("fusion"),), "keywords": (Entry("IPO"),), "require": "any"}, "fusion power", True),
+    ({"topics": (Entry("fusion"),), "exclude": (Entry("opinion"),)}, "Opinion: fusion", False),
+    ({"topics": (Entry("fusion"),), "exclude": (Entry("opinion"),)}, "fusion news", True),
+    ({"topics": (Entry("fusion"),), "enabled": False}, "fusion news", False),
+    ({"topics": (Entry("fusion"),), "fields": ("title",)}, "fusion news", False),
+    ({"topics": (Entry("fusiom", threshold=80.0),), "threshold": 95.0}, "fusion news", True),
+    ({"topics": (Entry("fusiom"),), "threshold": 95.0}, "fusion news", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("matcher", BOTH, ids=IDS)
+@pytest.mark.parametrize(("kwargs", "body", "expected"), RULE_CASES)
+def test_rule_logic(
+    matcher: Matchers, kwargs: dict[str, object], body: str, expected: bool
+) -> None:
+    """Groups per require, exclude, enabled, fields and entry thresholds decide a rule (rule 6)."""
+    rules = [Rule(name="r", **kwargs)]  # type: ignore[arg-type]
+    got = matcher(rules, Article(id="a", title="news", body=body))
+    assert bool(got) is expected
+
+
+def test_rules_in_order_and_hit_selection() -> None:
+    """Matches come in rule order; per entry and field, overlapping runs keep only the best."""
+    rules = [
+        Rule(name="b", topics=(Entry("stock exchange", aliases=("exchange",)),)),
+        Rule(name="a", topics=(Entry("stock"),)),
+    ]
+    art = Article(id="a", body="stock exchange news; the exchange and the stock")
+    fast = build_matcher(rules).match(art)
+    assert fast == oracle_match(rules, art)
+    assert [m.rule for m in fast] == ["b", "a"]
+    assert [(h.term, h.start) for h in fast[0].hits] == [("stock exchange", 0), ("exchange", 25)]
+    assert [h.start for h in fast[1].hits] == [0, 42]
