@@ -81,10 +81,21 @@ def test_privacy_url_hides_secrets() -> None:
     assert privacy_url("nonsense://abc:def@x") == "nonsense://****"
 
 
-def test_preferred_format() -> None:
+@pytest.mark.parametrize(
+    ("urls", "fmt"),
+    [
+        (["json://127.0.0.1/x"], "text"),
+        (["mailto://u:p@example.com"], "html"),
+        (["tgram://123456789:abcdefg_hijklmnop/12315544"], "html"),
+        (["discord://1234/abcd"], "text"),
+        (["mailto://u:p@example.com", "json://127.0.0.1/x"], "text"),
+        (["bogus://x"], "text"),
+        ([], "text"),
+    ],
+)
+def test_preferred_format(urls: list[str], fmt: str) -> None:
     """A channel's format defaults to its service's own; mixed services fall back to text."""
-    assert preferred_format(["json://127.0.0.1/x"]) == "text"
-    assert preferred_format([]) == "text"
+    assert preferred_format(urls) == fmt
 
 
 def test_console_prints_to_stdout() -> None:

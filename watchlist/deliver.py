@@ -74,13 +74,21 @@ def valid_url(url: str) -> bool:
     return _instance(url) is not None
 
 
+def _native_format(obj: Any) -> str:
+    """The first (preferred) format a service object declares; Apprise 2 gives a tuple."""
+    declared = getattr(obj, "notify_format", None) if obj is not None else None
+    if isinstance(declared, (tuple, list)):
+        declared = declared[0] if declared else None
+    name = str(getattr(declared, "value", declared or "text"))
+    return name if name in FORMATS else "text"
+
+
 def preferred_format(urls: Sequence[str]) -> str:
     """The richest format every URL's service accepts as its native one (text, markdown, html)."""
     found = []
     for url in urls:
         obj = _instance(url)
-        fmt = str(getattr(obj, "notify_format", "text")) if obj is not None else "text"
-        found.append(fmt if fmt in FORMATS else "text")
+        found.append(_native_format(obj))
     if not found:
         return "text"
     return found[0] if len(set(found)) == 1 else "text"
