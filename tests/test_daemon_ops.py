@@ -1,0 +1,309 @@
+"""Operating a real daemon subprocess: hot reload, SIGHUP, SIGTERM, one per state, a soak.
+
+Each test starts ``watchlist run`` with a real RSS feed and a real json:// hook
+on the local test server, and a real NOTIFY_SOCKET so it also sees sd_notify.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import httpx
+import psutil
+import pytest
+from localserver import LocalServer, Request, Route
+
+from watchlist.reloadstatus import read_reload_status
+
+RULES_A = "- name: fusion\n  topics: [nuclear fusion]\n  notify: [hook]\n"
+RULES_AB = RULES_A + "- name: quantum\n  topics: [quantum computing]\n  notify: [hook]\n"
+BROKEN = "- name: quantum\n  topics: [quantum computing\n  notify: [hook]\n"
+
+
+class Feed:
+    """An RSS feed whose items a test adds while the daemon polls it."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def add(self, title: str) -> None:
+        """Publish one more item."""
+        with self._lock:
+            self.items.append((f"item-{len(self.items)}", title))
+
+    def route(self, request: Request) -> Route:
+        """Serve the current items as RSS 2.0."""
+        with self._lock:
+            items = list(self.items)
+        now = format_datetime(datetime.now(UTC))
+        body = "".join(
+            f"<item><guid isPermaLink='false'>{gid}</guid><title>{escape(t)}</title>"
+            f"<link>https://n.example/{gid}</link><pubDate>{now}</pubDate>"
+            f"<description>{escape(t)}.</description></item>"
+            for gid, t in items
+        )
+        xml = f"<rss version='2.0'><channel><title>t</title>{body}</channel></rss>"
+        return Route(200, xml, {"Content-Type": "application/rss+xml"})
+
+
+class Daemon:
+    """A `watchlist run` subprocess with its notify socket and log file."""
+
+    def __init__(self, tmp: Path, cfg: Path, name: str = "d") -> None:
+        self.log_path = tmp / f"{name}.log"
+        sock_path = tmp / f"{name}.sock"
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(sock_path))
+        self.sock.settimeout(0.2)
+        self.notes: list[tuple[float, str]] = []
+        env = {**os.environ, "NOTIFY_SOCKET": str(sock_path), "HOOK_TOKEN": "HookTok3n9"}
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "watchlist", "run", "-c", str(cfg), "--log-level", "debug"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+
+    def wait_note(self, text: str, timeout: float = 15.0) -> float:
+        """Wait for an sd_notify message containing ``text``; the monotonic time it came."""
+        deadline = time.monotonic() + timeout
+        for at, note in self.notes:
+            if text in note:
+                self.notes.remove((at, note))
+                return at
+        while time.monotonic() < deadline:
+            try:
+                note = self.sock.recv(4096).decode()
+            except TimeoutError:
+                assert self.proc.poll() is None, f"daemon died:\n{self.log()}"
+                continue
+            at = time.monotonic()
+            if text in note:
+                return at
+            self.notes.append((at, note))
+        raise AssertionError(f"no {text!r} within {timeout}s; notes {self.notes}\n{self.log()}")
+
+    def log(self) -> str:
+        """Everything the daemon wrote so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> int:
+        """SIGTERM and wait; the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.sock.close()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def setup(
+    tmp_path: Path, http_server: LocalServer
+) -> Iterator[tuple[Path, Feed, Callable[..., Daemon]]]:
+    """A config (feed + hook on the local server, rules/ folder) and a daemon starter."""
+    feed = Feed()
+    http_server.routes["/feed.xml"] = feed.route
+    http_server.routes["/hook"] = Route(200, "ok")
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "main.yaml").write_text(RULES_A)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        textwrap.dedent(
+            f"""
+            state: ./state/watchlist.db
+            rules: rules/
+            sources:
+              - name: wire
+                type: rss
+                url: {http_server.url("/feed.xml")}
+                every: 1s
+            channels:
+              hook: json://127.0.0.1:{http_server.port}/hook?token=${{HOOK_TOKEN}}
+            """
+        )
+    )
+    started: list[Daemon] = []
+
+    def start(name: str = "d", ready: bool = True) -> Daemon:
+        d = Daemon(tmp_path, cfg, name)
+        started.append(d)
+        if ready:
+            d.wait_note("READY=1")
+        return d
+
+    yield cfg, feed, start
+    for d in started:
+        d.stop()
+
+
+def _titles(server: LocalServer) -> list[str]:
+    return [str(r.json().get("title", "")) for r in server.posts("/hook")]
+
+
+def _wait_alert(server: LocalServer, word: str, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(word in t for t in _titles(server)):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_rule_edit_takes_effect_within_2s(
+    setup: tuple[Path, Feed, Callable[..., Daemon]], http_server: LocalServer
+) -> None:
+    """Editing a rule file while the daemon runs reloads within 2 s and the new rule alerts."""
+    cfg, feed, start = setup
+    d = start()
+    feed.add("Start-up bets on nuclear fusion")
+    assert _wait_alert(http_server, "nuclear fusion")
+    edited = time.monotonic()
+    (cfg.parent / "rules" / "main.yaml").write_text(RULES_AB)
+    d.wait_note("RELOADING=1", timeout=5)
+    assert d.wait_note("READY=1", timeout=5) - edited < 2.0
+    status = read_reload_status(cfg.parent / "state" / "watchlist.db")
+    assert status is not None and status.ok
+    feed.add("A quantum computing lab lists in Shanghai")
+    assert _wait_alert(http_server, "quantum computing")
+
+
+def test_broken_edit_keeps_old_rules(
+    setup: tuple[Path, Feed, Callable[..., Daemon]], http_server: LocalServer
+) -> None:
+    """A broken rule file is reported as path:line:column and the old rules keep matching."""
+    cfg, feed, start = setup
+    d = start()
+    rules = cfg.parent / "rules" / "main.yaml"
+    rules.write_text(BROKEN)
+    d.wait_note("RELOADING=1", timeout=5)
+    d.wait_note("READY=1", timeout=5)
+    status = read_reload_status(cfg.parent / "state" / "watchlist.db")
+    assert status is not None and not status.ok
+    assert any(e.startswith(f"{rules}:") or "main.yaml:" in e for e in status.errors), status
+    assert "main.yaml:" in d.log()
+    feed.add("Nuclear fusion firm plans listing")
+    feed.add("quantum computing news")
+    assert _wait_alert(http_server, "Nuclear fusion")
+    time.sleep(1.5)
+    assert not any("quantum" in t for t in _titles(http_server))
+    assert d.proc.poll() is None
+
+
+def test_sighup_reloads(setup: tuple[Path, Feed, Callable[..., Daemon]]) -> None:
+    """SIGHUP makes the daemon re-read its files (RELOADING=1, READY=1, status recorded)."""
+    cfg, _feed, start = setup
+    d = start()
+    state = cfg.parent / "state" / "watchlist.db"
+    before = read_reload_status(state)
+    d.proc.send_signal(signal.SIGHUP)
+    d.wait_note("RELOADING=1", timeout=5)
+    d.wait_note("READY=1", timeout=5)
+    after = read_reload_status(state)
+    assert after is not None and after.ok
+    assert before is None or after.at > before.at
+
+
+def test_sigterm_exits_promptly_keeping_pending(
+    setup: tuple[Path, Feed, Callable[..., Daemon]], http_server: LocalServer
+) -> None:
+    """SIGTERM with undelivered alerts exits 0 within seconds; the alerts stay pending."""
+    cfg, feed, start = setup
+    http_server.routes["/hook"] = Route(500, "down")
+    d = start()
+    feed.add("Nuclear fusion one")
+    feed.add("Nuclear fusion two")
+    assert http_server.wait_for_posts(1, "/hook", timeout=15)
+    t0 = time.monotonic()
+    d.proc.send_signal(signal.SIGTERM)
+    d.wait_note("STOPPING=1", timeout=5)
+    assert d.proc.wait(10) == 0
+    assert time.monotonic() - t0 < 6.0
+    out = subprocess.run(
+        [sys.executable, "-m", "watchlist", "status", "--json", "-c", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HOOK_TOKEN": "HookTok3n9"},
+    )
+    obj = json.loads(out.stdout)
+    assert obj["outbox"]["counts"]["alerts"] == 2
+    assert obj["outbox"]["pending"] + obj["outbox"]["counts"]["sending"] == 2
+    assert obj["daemon"]["running"] is False
+    assert "HookTok3n9" not in d.log() + out.stdout + out.stderr
+
+
+def test_second_daemon_on_same_state_exits(setup: tuple[Path, Feed, Callable[..., Daemon]]) -> None:
+    """A second daemon on the same state exits at once naming the state file and the first PID."""
+    _cfg, _feed, start = setup
+    first = start("first")
+    second = start("second", ready=False)
+    assert second.proc.wait(20) != 0
+    text = second.log()
+    assert "already running" in text and f"PID {first.proc.pid}" in text
+    assert "watchlist.db" in text
+    assert first.proc.poll() is None
+
+
+@pytest.mark.slow
+def test_soak_keeps_resources_flat(
+    setup: tuple[Path, Feed, Callable[..., Daemon]], http_server: LocalServer
+) -> None:
+    """Many polls, alerts and reloads leave RSS, threads and open files flat."""
+    cfg, feed, start = setup
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    text = cfg.read_text() + f"server:\n  listen: 127.0.0.1:{port}\n"
+    cfg.write_text(text)
+    d = start()
+    proc = psutil.Process(d.proc.pid)
+    rules = cfg.parent / "rules" / "main.yaml"
+
+    def churn(seconds: float, start_n: int) -> int:
+        n = start_n
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            feed.add(f"Nuclear fusion update {n}")
+            feed.add(f"Markets calm {n}")
+            n += 1
+            if n % 10 == 0:
+                rules.write_text(RULES_AB if n % 20 else RULES_A)
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            time.sleep(0.25)
+        return n
+
+    def sample() -> tuple[float, int, int]:
+        return proc.memory_info().rss / 2**20, proc.num_threads(), proc.num_fds()
+
+    n = churn(15, 0)  # warm up: caches, thread pools, first reloads
+    rss0, threads0, fds0 = sample()
+    churn(45, n)
+    rss1, threads1, fds1 = sample()
+    assert d.proc.poll() is None
+    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    assert "watchlist_articles_read_total" in metrics
+    print(
+        f"soak: rss {rss0:.1f}->{rss1:.1f} MiB, threads {threads0}->{threads1}, fds {fds0}->{fds1}"
+    )
+    assert threads1 <= threads0 + 2
+    assert fds1 <= fds0 + 5
+    assert rss1 - rss0 < 25
