@@ -307,3 +307,46 @@ def test_soak_keeps_resources_flat(
     assert threads1 <= threads0 + 2
     assert fds1 <= fds0 + 5
     assert rss1 - rss0 < 25
+
+
+def test_debug_daemon_leaks_no_secret(
+    setup: tuple[Path, Feed, Callable[..., Daemon]], http_server: LocalServer
+) -> None:
+    """At debug level, with tokens in channel URLs, feed URL and ${VAR}s, no output shows one."""
+    cfg, feed, start = setup
+    http_server.routes["/hook"] = Route(500, "down")
+    secrets = {
+        "SLACK_B": "B9ZZXXYY77",
+        "TG_BOT": "777000:AAHdqTcvCH1vGWJxfSeofSAs0K5",
+        "PW": "pw9Hunter2",
+    }
+    text = cfg.read_text().replace("/feed.xml", "/feed.xml?token=FeedTok42")
+    text = text.replace(
+        "channels:\n",
+        "channels:\n"
+        "  team: slack://T0AAAAAA/${SLACK_B}/abcdefghijklmnopqrstuvwx/#alerts\n"
+        "  me: tgram://${TG_BOT}/12345678\n"
+        "  basic: json://bob:${PW}@127.0.0.1:9/x\n",
+    )
+    cfg.write_text(text)
+    os.environ.update(secrets)
+    try:
+        d = start()
+        feed.add("Nuclear fusion listing")
+        assert http_server.wait_for_posts(1, "/hook", timeout=15)
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_note("RELOADING=1", timeout=5)
+        status = subprocess.run(
+            [sys.executable, "-m", "watchlist", "status", "-c", str(cfg)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        for k in secrets:
+            os.environ.pop(k, None)
+    assert d.stop() == 0
+    output = d.log() + status.stdout + status.stderr
+    assert "DEBUG" in output and "HTTP Request" in output
+    for token in [*secrets.values(), "FeedTok42", "HookTok3n9", "abcdefghijklmnopqrstuvwx"]:
+        assert token not in output, f"{token} leaked"
