@@ -237,3 +237,15 @@ def test_concurrent_records_from_threads(store: Store) -> None:
     assert errors == []
     assert store.counts()["alerts"] == 160
     assert len(store.outbox_rows()) == 160
+
+
+def test_claim_takes_only_pending_rows(store: Store) -> None:
+    """A row dropped by the user before the worker claims it is not sent."""
+    cfg = config({"a": ("json://x",), "b": ("json://y",)})
+    a = article(1)
+    store.record([a], [match(a)], cfg, T0)
+    first, second = store.outbox_rows()
+    assert store.drop(first.id, T0)
+    assert store.claim([first.id, second.id], T0, "1@host") == [second.id]
+    claimed = store.outbox_rows(ids=[second.id])[0]
+    assert (claimed.status, claimed.attempts, claimed.claimed_by) == ("sending", 1, "1@host")

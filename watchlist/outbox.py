@@ -93,7 +93,7 @@ def recover_interrupted(store: Store, now: datetime) -> int:
     stuck = [
         r
         for r in store.outbox_rows("sending")
-        if _gone(r.claimed_by) or r.next_attempt <= now - STUCK_AFTER
+        if _gone(r.claimed_by) or r.updated <= now - STUCK_AFTER
     ]
     if stuck:
         store.update_rows(
@@ -196,7 +196,14 @@ def _send(
     send: Sender,
     totals: dict[str, int],
 ) -> None:
+    claimed = set(store.claim([r.id for r in (*rows, *more)], now, claimer_id()))
+    rows = [r for r in rows if r.id in claimed]
+    more = [r for r in more if r.id in claimed]
+    if not rows:
+        rows, more = more[:1], more[1:]
     everything = [*rows, *more]
+    if not everything:
+        return
     ids = [r.id for r in everything]
     fmt = channel.format or deliver.preferred_format(channel.urls)
     views = store.alert_views(sorted({r.alert_id for r in everything}))
@@ -207,7 +214,6 @@ def _send(
         log.warning("%s: %s", config.path, problem)
     done = set.intersection(*(set(r.delivered_urls) for r in everything))
     targets = [i for i in range(len(channel.urls)) if i not in done]
-    store.claim(ids, now, claimer_id())
     result = send(
         [channel.urls[i] for i in targets],
         message.title,

@@ -39,6 +39,7 @@ class OutboxRow:
     created: datetime
     sent_at: datetime | None
     claimed_by: str
+    updated: datetime  # last change; for a 'sending' row, when it was claimed
 
 
 def ts(when: datetime) -> str:
@@ -102,14 +103,24 @@ class OutboxQueries:
                 [*vals, *ids],
             )
 
-    def claim(self, ids: Sequence[int], now: datetime, claimer: str) -> None:
-        """Mark rows 'sending' and count the attempt - committed BEFORE the send starts."""
+    def claim(self, ids: Sequence[int], now: datetime, claimer: str) -> list[int]:
+        """Mark pending rows 'sending' and count the attempt, committed BEFORE the send starts.
+
+        Returns the ids actually claimed (a row dropped meanwhile is left alone).
+        """
+        marks = ",".join("?" * len(ids))
         with self.tx() as db:
             db.execute(
-                f"UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = ?,"
-                f" updated = ? WHERE id IN ({','.join('?' * len(ids))})",
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = ?,"
+                f" updated = ? WHERE id IN ({marks}) AND status = 'pending'",
                 [claimer, ts(now), *ids],
             )
+            rows = db.execute(
+                f"SELECT id FROM outbox WHERE id IN ({marks}) AND status = 'sending'"
+                " AND claimed_by = ? AND updated = ?",
+                [*ids, claimer, ts(now)],
+            ).fetchall()
+        return [int(r[0]) for r in rows]
 
     def mark_sent(
         self, ids: Sequence[int], now: datetime, channel: str, delivered: Sequence[int]
@@ -221,4 +232,5 @@ def _outbox_row(r: sqlite3.Row) -> OutboxRow:
         created=parse_ts(r["created"]) or datetime.min.replace(tzinfo=UTC),
         sent_at=parse_ts(r["sent_at"]),
         claimed_by=r["claimed_by"] or "",
+        updated=parse_ts(r["updated"]) or datetime.min.replace(tzinfo=UTC),
     )
