@@ -189,3 +189,11 @@ def test_backoff_caps_at_six_hours(http_server: LocalServer, client: httpx.Clien
     st = replace(SourceState(), failures=20)
     res = src.poll(st, NOW)
     assert res.state.next_poll == NOW + timedelta(hours=6)
+
+
+def test_plain_httpx_client_also_works(http_server: LocalServer) -> None:
+    """A caller's own httpx.Client (not make_client's) still fetches and parses."""
+    http_server.routes["/feed"] = Route(200, FEED)
+    with httpx.Client() as plain:
+        res = make_source(cfg(http_server.url("/feed")), plain).poll(SourceState(), NOW)
+    assert [a.id for a in res.articles] == ["g1", "g2"]

@@ -136,6 +136,22 @@ def test_one_byte_a_second_ends_at_deadline(
     assert len(res2.articles) == 1  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
+def test_header_drip_ends_at_deadline(
+    raw: Callable[[Behaviour], RawServer], client: httpx.Client
+) -> None:
+    """A server dripping its status line and headers is also cut off at the deadline."""
+
+    def drip(conn: socket.socket) -> None:
+        for b in head(len(FEED)) + FEED:
+            conn.sendall(bytes([b]))
+            time.sleep(0.5)
+
+    res, took = poll(raw(drip).url(), client, timeout=2.0)
+    assert took < 3.0
+    assert "within the timeout (2 s)" in res.state.last_error  # type: ignore[attr-defined]
+
+
 def test_silent_server_times_out(
     raw: Callable[[Behaviour], RawServer], client: httpx.Client
 ) -> None:

@@ -17,6 +17,7 @@ from typing import Protocol
 import httpx
 
 from watchlist.models import Article, PollResult, SourceConfig, SourceState
+from watchlist.sources.deadline import deadline_transport
 from watchlist.sources.errors import SourceError
 from watchlist.sources.feed import FeedSource
 from watchlist.sources.fetch import USER_AGENT, fetch, read_file, safe_url
@@ -52,11 +53,19 @@ class Source(Protocol):
 
 
 def make_client(*, max_connections: int = 32) -> httpx.Client:
-    """A shared httpx.Client fit for polling many feeds from a thread pool."""
+    """A shared httpx.Client fit for polling many feeds from a thread pool.
+
+    Use it (rather than a plain httpx.Client) so the per-fetch deadline also
+    covers a server that drips its headers. Proxy variables are not read.
+    """
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
-    return httpx.Client(headers={"User-Agent": USER_AGENT}, limits=limits, trust_env=False)
+    return httpx.Client(
+        headers={"User-Agent": USER_AGENT},
+        transport=deadline_transport(limits),
+        trust_env=False,
+    )
 
 
 def make_source(cfg: SourceConfig, client: httpx.Client) -> Source:

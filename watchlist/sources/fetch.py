@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from watchlist import __version__
+from watchlist.sources.deadline import deadline
 from watchlist.sources.errors import SourceError
 
 __all__ = ["USER_AGENT", "Fetched", "fetch", "read_file", "safe_url"]
@@ -103,8 +104,8 @@ class _Body:
         return b"".join(self.parts)
 
 
-def _remaining(deadline: float, timeout: float, where: str) -> float:
-    left = deadline - time.monotonic()
+def _remaining(at: float, timeout: float, where: str) -> float:
+    left = at - time.monotonic()
     if left <= 0:
         raise SourceError(f"{where}: no complete answer within the timeout ({timeout:g} s)")
     return left
@@ -129,8 +130,30 @@ def fetch(
     max_bytes: int = 10 * 1024 * 1024,
     max_redirects: int = MAX_REDIRECTS,
 ) -> Fetched:
-    """GET ``url`` (conditionally when ``etag``/``last_modified`` are given) within the limits."""
-    deadline = time.monotonic() + timeout
+    """GET ``url`` (conditionally when ``etag``/``last_modified`` are given) within the limits.
+
+    The deadline covers every socket operation when ``client`` came from
+    ``watchlist.sources.make_client``; with another client, each read is still
+    bounded by the time left and the body is checked chunk by chunk.
+    """
+    with deadline(timeout):
+        return _fetch(
+            client, url, etag=etag, last_modified=last_modified, timeout=timeout,
+            max_bytes=max_bytes, max_redirects=max_redirects,
+        )  # fmt: skip
+
+
+def _fetch(
+    client: httpx.Client,
+    url: str,
+    *,
+    etag: str = "",
+    last_modified: str = "",
+    timeout: float = 30.0,
+    max_bytes: int = 10 * 1024 * 1024,
+    max_redirects: int = MAX_REDIRECTS,
+) -> Fetched:
+    deadline_at = time.monotonic() + timeout
     where = safe_url(url)
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
     if etag:
@@ -144,7 +167,7 @@ def fetch(
             if urlsplit(current).scheme.lower() not in ("http", "https"):
                 raise SourceError(f"{where}: only http and https URLs can be fetched")
             seen.add(current)
-            left = _remaining(deadline, timeout, where)
+            left = _remaining(deadline_at, timeout, where)
             with client.stream(
                 "GET", current, headers=headers, timeout=httpx.Timeout(left),
                 follow_redirects=False,
@@ -161,9 +184,9 @@ def fetch(
                     raise _status_error(resp, where)
                 body = _Body(resp.headers.get("content-encoding", ""), max_bytes, where)
                 for chunk in resp.iter_raw():  # each network read, so the deadline is checked often
-                    _remaining(deadline, timeout, where)
+                    _remaining(deadline_at, timeout, where)
                     body.feed(chunk)
-                _remaining(deadline, timeout, where)
+                _remaining(deadline_at, timeout, where)
                 return Fetched(
                     200,
                     body.finish(),
