@@ -99,6 +99,14 @@ class FolderSource:
         if not health.due(state, now):
             return PollResult((), state)
         try:
+            return self._poll(state, now)
+        except Exception as err:  # a bug or an odd filesystem: keep the daemon up
+            log.exception("source %s: unexpected error", self.name)
+            message = f"unexpected error: {type(err).__name__}"
+            return PollResult((), health.failed(state, now, message, every=self.cfg.every))
+
+    def _poll(self, state: SourceState, now: datetime) -> PollResult:
+        try:
             files = self._ready(now)
         except SourceError as err:
             log.warning("source %s: %s", self.name, err)
