@@ -263,3 +263,28 @@ def test_rows_stuck_in_sending(
     stats = deliver_due(store, cfg, T0 + timedelta(seconds=5))
     assert (stats.recovered, stats.sent) == (recovered, recovered)
     assert len(http_server.posts("/hook")) == recovered
+
+
+def test_channel_removed_after_recording(store: Store, http_server: LocalServer) -> None:
+    """A row whose channel left the config becomes failed with words, not lost."""
+    http_server.routes["/hook"] = Route(200)
+    record(store, config({"hook": (hook(http_server),)}))
+    stats = deliver_due(store, config({"other": (hook(http_server),)}), T0)
+    assert stats.failed == 1
+    (row,) = store.outbox_rows("failed")
+    assert "unknown channel 'hook'" in row.last_error
+    assert http_server.posts() == []
+
+
+def test_stale_claim_of_a_live_process_is_recovered(store: Store, http_server: LocalServer) -> None:
+    """A row claimed by this (live) process over 10 minutes ago counts as stuck and is resent."""
+    import os
+    import socket
+
+    http_server.routes["/hook"] = Route(200)
+    cfg = config({"hook": (hook(http_server),)})
+    record(store, cfg)
+    (row,) = store.outbox_rows()
+    store.claim([row.id], T0, f"{os.getpid()}@{socket.gethostname()}")
+    assert deliver_due(store, cfg, T0 + timedelta(minutes=9)).sent == 0
+    assert deliver_due(store, cfg, T0 + timedelta(minutes=10)).sent == 1
