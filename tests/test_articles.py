@@ -67,6 +67,8 @@ def test_canonical_url(url: str, canonical: str) -> None:
         ("Fri, 01 Mar 2024 07:00:00 -0500", datetime(2024, 3, 1, 12, tzinfo=UTC)),
         (0, datetime(1970, 1, 1, tzinfo=UTC)),
         (datetime(2024, 3, 1, 12), datetime(2024, 3, 1, 12, tzinfo=UTC)),
+        ("26-FEB-1987 15:01:01.79", datetime(1987, 2, 26, 15, 1, 1, 790000, tzinfo=UTC)),
+        ("27-MAR-1987 00:02:59.13 RM", datetime(1987, 3, 27, 0, 2, 59, 130000, tzinfo=UTC)),
         ("yesterday-ish", None),
         ("", None),
         (None, None),

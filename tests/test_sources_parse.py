@@ -12,7 +12,9 @@ from localserver import LocalServer
 
 from watchlist.sources import SourceError, parse_bytes
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "feedparser-tests"
+CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+CORPUS = CORPORA / "feedparser-tests"
+REUTERS = CORPORA / "reuters21578.jsonl"
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>News</title>
@@ -191,3 +193,21 @@ def test_feedparser_corpus_never_crashes() -> None:
         except SourceError:
             errors += 1
     assert parsed > len(files) // 2
+
+
+def test_empty_items_skipped_unless_all_empty() -> None:
+    """A list or JSONL item with nothing to match is skipped; all empty is an error."""
+    data = b'{"id": "a", "title": "kept"}\n{"id": "b", "title": "", "body": ""}\n'
+    assert [a.id for a in parse_bytes(data, name="f", source="s")] == ["a"]
+    with pytest.raises(SourceError, match=r"f:1:1: item 0: the article has no title"):
+        parse_bytes(b'[{"id": "x"}, {"id": "y"}]', name="f", source="s")
+
+
+@pytest.mark.skipif(not REUTERS.is_file(), reason=f"Reuters corpus not found at {REUTERS}")
+def test_reuters_corpus_as_jsonl() -> None:
+    """The whole Reuters JSONL file parses: unique ids kept, almost every date read."""
+    arts = parse_bytes(REUTERS.read_bytes(), name=str(REUTERS), source="reuters")
+    assert len(arts) > 21_000
+    assert len({a.id for a in arts}) == len(arts)
+    assert all(a.id.startswith("reuters-") for a in arts)
+    assert sum(a.published is not None for a in arts) > 0.99 * len(arts)

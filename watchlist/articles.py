@@ -165,6 +165,10 @@ def canonical_url(url: str) -> str:
 # --------------------------------------------------------------------------- time
 
 
+# Older wire formats, read as UTC (e.g. Reuters' "26-FEB-1987 15:01:01.79").
+_EXTRA_FORMATS = ("%d-%b-%Y %H:%M:%S.%f", "%d-%b-%Y %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d")
+
+
 def _as_utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         return value.replace(tzinfo=UTC)
@@ -203,7 +207,15 @@ def parse_published(value: Any) -> datetime | None:
     try:
         return _as_utc(parsedate_to_datetime(text))
     except (TypeError, ValueError, IndexError):
-        return None
+        pass
+    head = " ".join(text.split()[:2])  # such stamps may carry trailing desk codes
+    for candidate in dict.fromkeys((text, head)):
+        for fmt in _EXTRA_FORMATS:
+            try:
+                return datetime.strptime(candidate, fmt).replace(tzinfo=UTC)
+            except ValueError:
+                continue
+    return None
 
 
 # --------------------------------------------------------------------------- articles

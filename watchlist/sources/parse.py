@@ -54,19 +54,26 @@ def _decode(data: bytes) -> str:
 # --------------------------------------------------------------------------- JSON
 
 
-def _article_from(obj: Any, *, name: str, where: str, source: str) -> Article:
+def _article_from(obj: Any, *, name: str, where: str, source: str) -> Article | None:
+    """The article, or None when it has nothing to match (no title, summary, body, url)."""
     if not isinstance(obj, Mapping):
         raise SourceError(
             f"{name}:{where}: expected an article object with title/body/url, "
             f"got {type(obj).__name__}"
         )
     art = make_article(obj, source)
-    if not (art.title or art.summary or art.body or art.url):
+    return art if (art.title or art.summary or art.body or art.url) else None
+
+
+def _keep(found: list[tuple[str, Article | None]], name: str) -> list[Article]:
+    """The articles with content; an error only if every one of them was empty."""
+    arts = [a for _, a in found if a is not None]
+    if found and not arts:
         raise SourceError(
-            f"{name}:{where}: the article has no title, summary, body or url; "
+            f"{name}:{found[0][0]}: the article has no title, summary, body or url; "
             "give it at least one of them"
         )
-    return art
+    return arts
 
 
 def parse_json(text: str, *, name: str, source: str) -> list[Article]:
@@ -79,7 +86,7 @@ def parse_json(text: str, *, name: str, source: str) -> list[Article]:
             raise SourceError(
                 f"{name}:{whole_err.lineno}:{whole_err.colno}: not valid JSON: {whole_err.msg}"
             ) from None
-        out: list[Article] = []
+        out: list[tuple[str, Article | None]] = []
         for lineno, line in lines:
             try:
                 obj = json.loads(line)
@@ -88,16 +95,20 @@ def parse_json(text: str, *, name: str, source: str) -> list[Article]:
                     f"{name}:{lineno}:{err.colno}: not valid JSON Lines: {err.msg} "
                     "(each line must be one JSON article)"
                 ) from None
-            out.append(_article_from(obj, name=name, where=f"{lineno}:1", source=source))
-        return out
+            where = f"{lineno}:1"
+            out.append((where, _article_from(obj, name=name, where=where, source=source)))
+        return _keep(out, name)
     if isinstance(doc, Mapping) and isinstance(doc.get("articles"), list):
         doc = doc["articles"]
-    if isinstance(doc, list):
-        return [
-            _article_from(o, name=name, where=f"1:1: item {i}", source=source)
-            for i, o in enumerate(doc)
-        ]
-    return [_article_from(doc, name=name, where="1:1", source=source)]
+    items = doc if isinstance(doc, list) else [doc]
+    wheres = [f"1:1: item {i}" for i in range(len(items))] if isinstance(doc, list) else ["1:1"]
+    return _keep(
+        [
+            (w, _article_from(o, name=name, where=w, source=source))
+            for w, o in zip(wheres, items, strict=True)
+        ],
+        name,
+    )
 
 
 # --------------------------------------------------------------------------- feeds
