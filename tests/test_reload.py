@@ -310,3 +310,17 @@ def test_stop_is_quick(tmp_path: Path) -> None:
     watcher.stop()
     assert time.monotonic() - start < 1.5
     assert not any(t.name == "watchlist-watch" for t in threading.enumerate())
+
+
+def test_edit_right_after_start_is_not_missed(tmp_path: Path) -> None:
+    """An edit made the moment start() returns still triggers on_change."""
+    for _ in range(5):
+        cfg = tmp_path / "config.yaml"
+        cfg.write_text("a: 1\n")
+        fired = threading.Event()
+        watcher = ConfigWatcher(lambda cfg=cfg: [cfg], fired.set).start()
+        try:
+            cfg.write_text("a: 22\n")
+            assert fired.wait(2.0)
+        finally:
+            watcher.stop()

@@ -158,6 +158,7 @@ class ConfigWatcher:
         self._force_polling = force_polling  # stat() every poll_s instead of inotify
         self.poll_s = 0.25
         self._stop = threading.Event()
+        self._started = threading.Event()  # set once the first watch is being set up
         self._thread: threading.Thread | None = None
         self.changes = 0  # how many times on_change was called
 
@@ -167,6 +168,7 @@ class ConfigWatcher:
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="watchlist-watch", daemon=True)
             self._thread.start()
+            self._started.wait(2.0)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -193,6 +195,7 @@ class ConfigWatcher:
     def _poll(self, paths: frozenset[Path], files: set[Path], dirs: set[Path]) -> None:
         """The polling fallback (network file systems, no inotify): compare stat() signatures."""
         last = _signature(files, dirs)
+        self._started.set()
         while not self._stop.wait(self.poll_s):
             now = _signature(files, dirs)
             if now != last:
@@ -219,6 +222,7 @@ class ConfigWatcher:
                 {str(d) for d in dirs} | {str(f.parent) for f in files if f.parent.is_dir()}
             )
             if not roots:
+                self._started.set()
                 self._stop.wait(1.0)
                 continue
 
@@ -226,6 +230,10 @@ class ConfigWatcher:
                 self._poll(paths, files, dirs)
                 continue
             relevant = _filter(files, dirs)
+            # A stat() signature backs the events up: an edit made before the watch was
+            # in place, or an event lost to an overflowing queue, is still noticed.
+            last = _signature(files, dirs)
+            self._started.set()
             try:
                 for batch in watchfiles.watch(
                     *roots,
@@ -233,14 +241,16 @@ class ConfigWatcher:
                     debounce=self._debounce_ms,
                     step=50,
                     stop_event=self._stop,
-                    rust_timeout=1000,
+                    rust_timeout=500,
                     yield_on_timeout=True,
                     raise_interrupt=False,
                 ):
                     if self._stop.is_set():
                         return
-                    if batch:
+                    now = _signature(files, dirs)
+                    if batch or now != last:
                         log.debug("config files changed: %s", sorted(p for _, p in batch))
+                        last = now
                         self._changed()
                     if self._paths() != paths:
                         break  # the set of files changed: watch the new set
