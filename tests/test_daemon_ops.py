@@ -350,3 +350,33 @@ def test_debug_daemon_leaks_no_secret(
     assert "DEBUG" in output and "HTTP Request" in output
     for token in [*secrets.values(), "FeedTok42", "HookTok3n9", "abcdefghijklmnopqrstuvwx"]:
         assert token not in output, f"{token} leaked"
+
+
+@pytest.mark.slow
+def test_sigterm_during_hung_delivery_exits_promptly(
+    setup: tuple[Path, Feed, Callable[..., Daemon]], http_server: LocalServer
+) -> None:
+    """SIGTERM while a send hangs still exits within seconds; the alert is not lost."""
+    cfg, feed, start = setup
+    http_server.routes["/hook"] = Route(200, "ok", delay=30)
+    d = start()
+    feed.add("Nuclear fusion hangs the hook")
+    assert http_server.wait_for_posts(1, "/hook", timeout=15)
+    t0 = time.monotonic()
+    d.proc.send_signal(signal.SIGTERM)
+    try:
+        d.proc.wait(12)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"daemon still running 12 s after SIGTERM:\n{d.log()[-3000:]}")
+    elapsed = time.monotonic() - t0
+    out = subprocess.run(
+        [sys.executable, "-m", "watchlist", "status", "--json", "-c", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HOOK_TOKEN": "x"},
+    )
+    counts = json.loads(out.stdout)["outbox"]["counts"]
+    assert counts["alerts"] == 1
+    assert counts["pending"] + counts["sending"] + counts["sent"] == 1
+    assert elapsed < 10
