@@ -9,6 +9,7 @@ validate first, then swap atomically, keeping the rules in force on error.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -35,7 +36,7 @@ from watchlist.pipeline import Pipeline, Runtime
 from watchlist.reload import ConfigWatcher, Reloader
 from watchlist.reloadstatus import write_reload_status
 from watchlist.server import StatusServer
-from watchlist.sources import Source, make_source
+from watchlist.sources import Source, make_client, make_source
 from watchlist.sources.ingest import IngestServer
 from watchlist.store import Store
 
@@ -96,10 +97,8 @@ class Daemon:
         config = runtime.config
         self._store = Store(config.state)
         self._pipeline = Pipeline(self._store, runtime)
-        self._client = httpx.Client(
-            headers={"User-Agent": f"watchlist/{__version__}"}, follow_redirects=False
-        )
-        self._reloader = Reloader(self._load, self._apply)
+        self._client = make_client()
+        self._reloader = Reloader(self._load, self._apply, count=lambda r: len(r.config.rules))
 
     def _build_sources(self, config: Config) -> None:
         assert self._client is not None
@@ -178,10 +177,8 @@ class Daemon:
     def _wake_outbox(self) -> None:
         sched = self._scheduler
         if sched is not None and sched.running:
-            try:
+            with contextlib.suppress(Exception):  # the job may be gone while stopping
                 sched.modify_job("outbox", next_run_time=datetime.now(UTC))
-            except Exception:  # the job may be gone while stopping
-                pass
 
     # ------------------------------------------------------------------ reload
 
@@ -200,15 +197,14 @@ class Daemon:
         """Re-read config and rules; keep the ones in force if anything is wrong."""
         assert self._reloader is not None
         systemd.reloading()
-        ok = self._reloader.reload()
-        status = self._reloader.last
-        if not ok:
+        status = self._reloader.reload()
+        if not status.ok:
             for err in status.errors:
                 log.error("reload failed, the rules in force stay in force: %s", err)
         write_reload_status(self.pipeline.runtime.config.state, status)
-        self.metrics.reloaded(ok)
+        self.metrics.reloaded(status.ok)
         systemd.ready()
-        return ok
+        return status.ok
 
     def _watched_paths(self) -> list[Path]:
         config = self.pipeline.runtime.config
@@ -300,8 +296,12 @@ class Daemon:
             server = StatusServer(config.server.listen, self.metrics, self._health)
             server.start()
         systemd.ready()
-        log.info("watchlist %s running: %d sources, %d rules", __version__,
-                 len(config.sources), len(config.rules))
+        log.info(
+            "watchlist %s running: %d sources, %d rules",
+            __version__,
+            len(config.sources),
+            len(config.rules),
+        )
         try:
             while not self.stop_event.wait(0.2):
                 if self.reload_event.is_set():

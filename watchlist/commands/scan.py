@@ -24,10 +24,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``-c``, ``--rules``, ``--json``, ``--notify`` and the inputs."""
     add_config_argument(parser)
     parser.add_argument(
-        "--rules", metavar="PATH", type=Path, help="rules file, folder or glob (instead of the config's)"
+        "--rules",
+        metavar="PATH",
+        type=Path,
+        help="rules file, folder or glob (instead of the config's)",
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per match and line")
-    parser.add_argument("--notify", action="store_true", help="also send each match to its channels")
+    parser.add_argument(
+        "--notify", action="store_true", help="also send each match to its channels"
+    )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="file, URL, or - for stdin")
 
 
@@ -61,9 +66,8 @@ def format_match(article: Article, match: Match) -> str:
     if article.url:
         lines.append(f"  {article.url}")
     for h in match.hits:
-        lines.append(
-            f"  {h.group:<9} {h.entry!s:<28} {h.text!r} in {h.field} [{h.start}:{h.end}] {h.score:.1f}"
-        )
+        where = f"{h.field} [{h.start}:{h.end}]"
+        lines.append(f"  {h.group:<9} {h.entry:<28} {h.text!r} in {where} {h.score:.1f}")
     return "\n".join(lines)
 
 
@@ -87,7 +91,7 @@ def _read(inputs: Sequence[str]) -> tuple[list[Article], list[str]]:
     from watchlist.sources.parse import SourceError
 
     articles: list[Article] = []
-    errors: list[str] = []
+    errors: list[str] = []  # one line per input that could not be read
     for item in inputs:
         try:
             articles.extend(read_inputs([item]))
@@ -114,8 +118,8 @@ def run(args: argparse.Namespace) -> int:
         print("watchlist scan: --notify needs a config with channels (-c FILE)", file=sys.stderr)
         return 2
     articles, errors = _read(args.inputs)
-    for err in errors:
-        print(f"watchlist scan: {err}", file=sys.stderr)
+    for problem in errors:
+        print(f"watchlist scan: {problem}", file=sys.stderr)
     matcher = build_matcher(rules)
     failed = False
     found: list[tuple[Article, Match]] = [(a, m) for a in articles for m in matcher.match(a)]
