@@ -24,9 +24,9 @@ from typing import Any
 
 from watchlist import deliver
 from watchlist.decide import plan_rate_limit, zone
-from watchlist.models import ChannelConfig, Config
+from watchlist.models import Article, ChannelConfig, Config, Match, Rule
 from watchlist.store import OutboxRow, Store, crash_point
-from watchlist.templates import render_many
+from watchlist.templates import render, render_many, view_of
 
 log = logging.getLogger(__name__)
 
@@ -323,3 +323,32 @@ def format_outbox_status(store: Store, now: datetime, limit: int = 20) -> str:
     if c["failed"]:
         lines.append("  failed rows stay until `watchlist outbox retry ID` or `outbox drop ID`")
     return "\n".join(lines)
+
+
+def send_now(
+    config: Config, rule: Rule, article: Article, match: Match
+) -> list[tuple[bool, str, str]]:
+    """Send one match straight to its rule's channels, bypassing the outbox.
+
+    For ``watchlist scan --notify``: nothing is recorded or retried. Returns
+    (ok, result in words, channel name) per channel.
+    """
+    view = view_of(article, match)
+    results: list[tuple[bool, str, str]] = []
+    for name in rule.notify:
+        try:
+            channel = config.channel(name)
+        except KeyError:
+            results.append((False, f"unknown channel {name!r}", name))
+            continue
+        fmt = channel.format or deliver.preferred_format(channel.urls)
+        message = render(view, config.templates, fmt)
+        sent = deliver.send(
+            list(channel.urls),
+            message.title,
+            message.body,
+            body_format=fmt,
+            timeout=config.delivery.timeout,
+        )
+        results.append((sent.ok, sent.words, name))
+    return results

@@ -9,8 +9,6 @@ transaction.
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +16,7 @@ from datetime import datetime
 
 from watchlist.match import Matcher, build_matcher
 from watchlist.models import Article, Config, Match
-from watchlist.store import Store
+from watchlist.store import Store, crash_point
 
 
 @dataclass(frozen=True)
@@ -41,12 +39,6 @@ class Processed:
     read: int
     new: int
     matches: tuple[Match, ...]
-
-
-def crash_point(name: str) -> None:
-    """Kill this process with SIGKILL if ``WATCHLIST_CRASH_AT`` names this point (tests)."""
-    if os.environ.get("WATCHLIST_CRASH_AT") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def unique(articles: Sequence[Article]) -> list[Article]:

@@ -18,7 +18,7 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
-from watchlist.models import Article, Hit, Templates
+from watchlist.models import Article, Hit, Match, Templates
 
 FORMATS: tuple[str, ...] = ("text", "markdown", "html")
 CONTEXT_CHARS = 80
@@ -75,6 +75,33 @@ class Rendered:
     title: str
     body: str
     errors: tuple[str, ...] = ()
+
+
+def view_of(article: Article, match: Match) -> AlertView:
+    """The template view of one fresh match (what ``scan --notify`` sends)."""
+    return AlertView(
+        rule=match.rule,
+        title=article.title or article.id,
+        url=article.url,
+        summary=article.summary,
+        snippet=make_snippet(article, match.hits),
+        source=article.source,
+        published=article.published.isoformat() if article.published else "",
+        score=match.score,
+        hits=tuple(
+            {
+                "group": h.group,
+                "entry": h.entry,
+                "term": h.term,
+                "text": h.text,
+                "field": h.field,
+                "start": h.start,
+                "end": h.end,
+                "score": h.score,
+            }
+            for h in match.hits
+        ),
+    )
 
 
 def make_snippet(article: Article, hits: Sequence[Hit], width: int = CONTEXT_CHARS) -> Snippet:
