@@ -92,7 +92,9 @@ class LocalServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _H)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base(self) -> str:
@@ -112,7 +114,9 @@ class LocalServer:
                 if r.method == "POST" and (path is None or r.path.split("?")[0] == path)
             ]
 
-    def wait_for_posts(self, n: int, path: str | None = None, timeout: float = 10.0) -> list[Request]:
+    def wait_for_posts(
+        self, n: int, path: str | None = None, timeout: float = 10.0
+    ) -> list[Request]:
         """Wait until at least ``n`` POSTs arrived; returns them (maybe fewer on timeout)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
