@@ -78,7 +78,8 @@ class Reloader(Generic[T]):
                 value = self._load()
             except Exception as exc:
                 status = ReloadStatus(self._clock(), False, error_messages(exc), self._rules)
-                log.error("reload failed, the rules in force stay: %s", "; ".join(status.errors))
+                for err in status.errors:  # one line each: path:line:column: message
+                    log.error("reload failed, the rules in force stay in force: %s", err)
             else:
                 try:
                     self._apply(value)
