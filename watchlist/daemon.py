@@ -164,13 +164,15 @@ class Daemon:
         """Send what is due in the outbox."""
         try:
             stats = deliver_due(self.store, self.pipeline.runtime.config, self.clock())
-            failed = getattr(stats, "failed", 0)
-            if failed:
+            if stats.failed or stats.retrying:
                 self.delivery_failed = True
-            for channel, n in getattr(stats, "sent_by_channel", {}).items():
+            for channel, n in stats.sent_by_channel.items():
                 self.metrics.alerts_sent(channel, n)
-            for channel, n in getattr(stats, "failed_by_channel", {}).items():
+            for channel, n in stats.failed_by_channel.items():
                 self.metrics.alerts_failed(channel, n)
+            if self.pipeline.runtime.config.server.listen:
+                counts = self.store.counts()
+                self.metrics.set_outbox(counts["pending"] + counts["held"], counts["failed"])
         except Exception:
             log.exception("delivering the outbox failed; pending alerts stay pending")
 
