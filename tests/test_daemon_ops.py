@@ -179,7 +179,9 @@ def test_rule_edit_takes_effect_within_2s(
     edited = time.monotonic()
     (cfg.parent / "rules" / "main.yaml").write_text(RULES_AB)
     d.wait_note("RELOADING=1", timeout=5)
-    assert d.wait_note("READY=1", timeout=5) - edited < 2.0
+    latency = d.wait_note("READY=1", timeout=5) - edited
+    print(f"reload: edit to READY=1 in {latency:.2f} s")
+    assert latency < 2.0
     status = read_reload_status(cfg.parent / "state" / "watchlist.db")
     assert status is not None and status.ok
     feed.add("A quantum computing lab lists in Shanghai")

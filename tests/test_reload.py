@@ -66,8 +66,10 @@ def test_good_load_is_applied_and_recorded(tmp_path: Path) -> None:
     assert reloader.last == status
 
 
-def test_broken_load_keeps_old_value_and_records_errors(tmp_path: Path) -> None:
-    """A broken file is not applied; every error is recorded as path:line:column."""
+def test_broken_load_keeps_old_value_and_records_errors(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A broken file is not applied; every error is recorded and logged as path:line:column."""
     f = tmp_path / "rules.txt"
     f.write_text("a\n")
     reloader, applied = _file_reloader(f)
@@ -78,6 +80,8 @@ def test_broken_load_keeps_old_value_and_records_errors(tmp_path: Path) -> None:
     assert not status.ok
     assert status.rules == 1
     assert status.errors == (f"{f}:2:1: bad rule 'b!'", f"{f}:3:1: bad rule 'c!'")
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert [m.split(": ", 1)[1] for m in logged] == list(status.errors)
 
 
 @pytest.mark.parametrize(
