@@ -254,11 +254,19 @@ def test_sigterm_exits_promptly_keeping_pending(
 
 
 def test_second_daemon_on_same_state_exits(setup: tuple[Path, Feed, Callable[..., Daemon]]) -> None:
-    """A second daemon on the same state exits at once naming the state file and the first PID."""
+    """A second daemon on the same state exits naming the state and the first PID (status too)."""
     _cfg, _feed, start = setup
     first = start("first")
     second = start("second", ready=False)
     assert second.proc.wait(20) != 0
+    status = subprocess.run(
+        [sys.executable, "-m", "watchlist", "status", "--json", "-c", str(_cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HOOK_TOKEN": "x"},
+    )
+    assert json.loads(status.stdout)["daemon"] == {"running": True, "pid": first.proc.pid}
     text = second.log()
     assert "already running" in text and f"PID {first.proc.pid}" in text
     assert "watchlist.db" in text
