@@ -34,7 +34,7 @@ from watchlist.models import Article, Config, SourceConfig
 from watchlist.outbox import deliver_due
 from watchlist.pipeline import Pipeline, Runtime
 from watchlist.reload import ConfigWatcher, Reloader
-from watchlist.reloadstatus import write_reload_status
+from watchlist.reloadstatus import ReloadStatus, write_reload_status
 from watchlist.server import StatusServer
 from watchlist.sources import Source, make_client, make_source
 from watchlist.sources.ingest import IngestServer
@@ -199,10 +199,7 @@ class Daemon:
         """Re-read config and rules; keep the ones in force if anything is wrong."""
         assert self._reloader is not None
         systemd.reloading()
-        status = self._reloader.reload()
-        if not status.ok:
-            for err in status.errors:
-                log.error("reload failed, the rules in force stay in force: %s", err)
+        status = self._reloader.reload()  # logs each error itself
         write_reload_status(self.pipeline.runtime.config.state, status)
         self.metrics.reloaded(status.ok)
         systemd.ready()
@@ -295,8 +292,17 @@ class Daemon:
         watcher.start()
         server = None
         if config.server.listen:
-            server = StatusServer(config.server.listen, self.metrics, self._health)
-            server.start()
+            try:
+                server = StatusServer(config.server.listen, self.metrics, self._health).start()
+            except OSError as exc:
+                log.error("%s: server.listen: %s; /healthz and /metrics are off", config.path, exc)
+                server = None
+        write_reload_status(
+            config.state, ReloadStatus(datetime.now(UTC), True, (), len(config.rules))
+        )
+        watchdog = systemd.watchdog_interval()
+        if watchdog:
+            sched.add_job(systemd.watchdog, "interval", id="watchdog", seconds=watchdog / 2)
         systemd.ready()
         log.info(
             "watchlist %s running: %d sources, %d rules",
