@@ -14,8 +14,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from watchlist import __version__
+
+if TYPE_CHECKING:
+    from watchlist.models import Config
 
 # subcommand name -> module under watchlist.commands
 COMMANDS: dict[str, str] = {
@@ -55,6 +59,19 @@ def config_path(args: argparse.Namespace) -> Path:
     """The config file the user named, or the default one."""
     given: Path | None = getattr(args, "config", None)
     return given.resolve() if given is not None else default_config_path()
+
+
+def load_config_or_report(args: argparse.Namespace) -> Config | None:
+    """The config named by ``-c`` (or the default); on errors print each on stderr, None."""
+    from watchlist.config import load_config
+    from watchlist.errors import ConfigErrors
+
+    try:
+        return load_config(config_path(args))
+    except ConfigErrors as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        return None
 
 
 def _module(name: str) -> ModuleType:

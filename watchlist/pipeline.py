@@ -41,17 +41,6 @@ class Processed:
     matches: tuple[Match, ...]
 
 
-def unique(articles: Sequence[Article]) -> list[Article]:
-    """The articles with repeated ids dropped, first one kept."""
-    seen: set[str] = set()
-    out: list[Article] = []
-    for a in articles:
-        if a.id not in seen:
-            seen.add(a.id)
-            out.append(a)
-    return out
-
-
 class Pipeline:
     """Runs batches of articles through match and record against one store."""
 
@@ -73,7 +62,7 @@ class Pipeline:
         """Match the articles never seen before and record them with their matches."""
         runtime = self._runtime
         with self._lock:
-            new = self.store.filter_unseen(unique(articles))
+            new = self.store.filter_unseen(articles)  # also drops repeats within the batch
             matches = [m for a in new for m in runtime.matcher.match(a)]
             crash_point("after-fetch")
             if new:

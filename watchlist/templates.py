@@ -10,7 +10,7 @@ so a template mistake never loses an alert.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -88,19 +88,7 @@ def view_of(article: Article, match: Match) -> AlertView:
         source=article.source,
         published=article.published.isoformat() if article.published else "",
         score=match.score,
-        hits=tuple(
-            {
-                "group": h.group,
-                "entry": h.entry,
-                "term": h.term,
-                "text": h.text,
-                "field": h.field,
-                "start": h.start,
-                "end": h.end,
-                "score": h.score,
-            }
-            for h in match.hits
-        ),
+        hits=tuple(asdict(h) for h in match.hits),
     )
 
 

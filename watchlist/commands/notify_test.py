@@ -6,10 +6,9 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from watchlist.cli import add_config_argument, config_path
-from watchlist.config import load_config
+from watchlist.cli import add_config_argument, load_config_or_report
 from watchlist.deliver import preferred_format, privacy_url, send
-from watchlist.errors import ConfigErrors, did_you_mean
+from watchlist.errors import did_you_mean
 from watchlist.outbox import mask
 
 HELP = "send a test message to one channel and report Apprise's result"
@@ -22,13 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Exit 0 when delivered, 1 when it failed, 2 for an unknown channel or a bad config."""
-    try:
-        config = load_config(config_path(args))
-    except ConfigErrors as exc:
-        for error in exc.errors:
-            print(error, file=sys.stderr)
-        return 2
+    """Exit 0 when delivered, 1 when it failed or the config is bad, 2 for an unknown channel."""
+    config = load_config_or_report(args)
+    if config is None:
+        return 1
     names = [c.name for c in config.channels]
     try:
         channel = config.channel(args.channel)

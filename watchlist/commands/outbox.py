@@ -8,10 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from watchlist.cli import add_config_argument, config_path
-from watchlist.config import load_config
-from watchlist.errors import ConfigErrors
-from watchlist.models import Config
+from watchlist.cli import add_config_argument, load_config_or_report
 from watchlist.outbox import describe
 from watchlist.store import OutboxRow, Store
 
@@ -32,15 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p = sub.add_parser(name, help=text, description=text)
         add_config_argument(p)
         p.add_argument("id", type=int, metavar="ID", help="the row id shown by `outbox list`")
-
-
-def _load(args: argparse.Namespace) -> Config | None:
-    try:
-        return load_config(config_path(args))
-    except ConfigErrors as exc:
-        for error in exc.errors:
-            print(error, file=sys.stderr)
-        return None
 
 
 def _as_dict(row: OutboxRow, now: datetime) -> dict[str, Any]:
@@ -86,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     if not getattr(args, "action", None):
         print("watchlist outbox: choose list, retry ID or drop ID", file=sys.stderr)
         return 2
-    config = _load(args)
+    config = load_config_or_report(args)
     if config is None:
         return 1
     now = datetime.now(UTC)

@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -44,19 +45,7 @@ def match_to_json(article: Article, match: Match) -> dict[str, Any]:
         "title": article.title,
         "url": article.url,
         "score": round(match.score, 2),
-        "hits": [
-            {
-                "group": h.group,
-                "entry": h.entry,
-                "term": h.term,
-                "text": h.text,
-                "field": h.field,
-                "start": h.start,
-                "end": h.end,
-                "score": round(h.score, 2),
-            }
-            for h in match.hits
-        ],
+        "hits": [{**asdict(h), "score": round(h.score, 2)} for h in match.hits],
     }
 
 

@@ -16,9 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from watchlist.cli import add_config_argument, config_path
-from watchlist.config import load_config
-from watchlist.errors import ConfigErrors
+from watchlist.cli import add_config_argument, load_config_or_report
 from watchlist.logs import add_secrets, mask
 from watchlist.statusview import StatusSnapshot, collect_snapshot
 
@@ -235,11 +233,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the status; exit 1 when the config cannot be read."""
-    try:
-        config = load_config(config_path(args))
-    except ConfigErrors as exc:
-        for error in exc.errors:
-            print(mask(str(error)), file=sys.stderr)
+    config = load_config_or_report(args)
+    if config is None:
         print("watchlist status: fix the config first (`watchlist check`)", file=sys.stderr)
         return 1
     add_secrets(config.secrets)
