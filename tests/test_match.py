@@ -56,6 +56,9 @@ CASES = [
     ("topics", Entry("listing", exact=True), 70, "a new listing", "listing"),
     ("topics", Entry("Listing", case_sensitive=True, exact=True), 70, "a new listing", None),
     ("topics", Entry("ＡＩ"), 88, "new AI rules", "AI"),
+    # at the fast filter's edge: LCS("microso yyyy", term) = 7 = the least a match needs
+    ("topics", Entry("Microsofts"), 80, "Microso yyyy", "Microso"),
+    ("topics", Entry("Microsofts"), 83, "Microso yyyy", None),
     ("topics", Entry("AI"), 88, "new ＡＩ rules", "ＡＩ"),
 ]  # fmt: skip
 

@@ -64,10 +64,11 @@ def assemble(
     hits: list[Hit] = []
     matched: list[bool] = []
     excluded = False
+    fields = rule_fields(rule)
     for group, entries in rule_groups(rule):
         group_hit = False
         for ei, entry in enumerate(entries):
-            for fname in rule_fields(rule):
+            for fname in fields:
                 cands = found.get((group, ei, fname))
                 if not cands:
                     continue

@@ -4,16 +4,20 @@ How a run of words is found without trying every term against every run:
 
 * exact terms (short terms, ``exact: true``): a dict from first word to terms;
 * fuzzy terms with a word of 5 characters or fewer: rule 2 says that word stands
-  in the run unchanged, so a dict from that word (the longest such) to terms
-  gives every run that can match: the runs around each occurrence;
-* other fuzzy terms: pigeonhole. A run scoring >= t against a term of m
-  characters has at most d = floor((lw_max + m)(100 - t)/100) insertions and
-  deletions, lw_max = m(200 - t)/t being the longest run that can score t. Cut
-  d + 1 disjoint pieces out of the term; each edit breaks at most one piece,
-  so one piece stands intact in the run, shifted by at most d characters. An
-  Aho-Corasick automaton (pyahocorasick) finds the pieces; each hit proposes
-  the runs starting at a word within d characters of where the term would start.
-* anything else (case-sensitive fuzzy terms, thresholds too low to cut pieces)
+  in the run unchanged, so a dict from that word (the one fewest terms share,
+  if not too common in news) to terms gives every run that can match: the runs
+  around each occurrence that start with the term's first character;
+* other fuzzy terms: an upper bound computed in C. A run W of lw characters
+  scoring >= t against a term T of m characters has LCS(W, T) >= t(lw + m)/200
+  >= t(lo + m)/200 =: need(T), lo being the shortest run that can score t; and
+  lw <= hi = m(200 - t)/t. Every run starting at word s is a prefix of
+  P_s = the normalised text from word s on, cut to hi characters, so
+  LCS(P_s, T) >= LCS(W, T) >= need(T). Rule 2 also says the run starts with T's
+  first character. So for each first character and band of term lengths, one
+  ``rapidfuzz.process.cdist`` (LCSseq) of the P_s of the words starting with
+  that character against the terms starting with it keeps the (term, start)
+  pairs reaching need(T): a few dozen per article, no true match lost.
+* anything else (case-sensitive fuzzy terms, threshold 0)
   is tried on every run, like the oracle.
 
 Every proposed run then goes through the same ``window_score`` as the oracle.
@@ -22,12 +26,14 @@ Every proposed run then goes through the same ``window_score`` as the oracle.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import ahocorasick
-from rapidfuzz import fuzz
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import LCSseq
 
 from watchlist.match.assemble import Found, accepts, assemble, rule_fields, rule_groups
 from watchlist.match.normalize import NormText, normalize
@@ -53,30 +59,38 @@ def length_bounds(m: int, t: float) -> tuple[int, int]:
     return max(lo, 1), hi
 
 
-def max_edits(m: int, t: float) -> int:
-    """The most insertions plus deletions a run scoring >= t against m characters can have."""
-    return math.floor((length_bounds(m, t)[1] + m) * (100 - t) / 100 + 1e-6)
+def lcs_need(m: int, t: float) -> int:
+    """The least LCS a run can share with an m-character term and still score >= t."""
+    return math.ceil(t * (length_bounds(m, t)[0] + m) / 200 - 1e-6)
 
 
-def cut_pieces(text: str, count: int) -> list[tuple[int, str]] | None:
-    """``count`` disjoint pieces (offset, piece) of ``text``, space-free and as long as can be."""
-    words: list[tuple[int, int]] = []  # (offset, length)
-    pos = 0
-    for w in text.split(" "):
-        words.append((pos, len(w)))
-        pos += len(w) + 1
-    if count > sum(length for _, length in words):
-        return None
-    per = [0] * len(words)
-    for _ in range(count):
-        best = max(range(len(words)), key=lambda n: (words[n][1] / (per[n] + 1), -n))
-        per[best] += 1
-    pieces: list[tuple[int, str]] = []
-    for (off, length), p in zip(words, per, strict=True):
-        for q in range(p):
-            a, b = off + length * q // p, off + length * (q + 1) // p
-            pieces.append((a, text[a:b]))
-    return pieces
+def length_band(m: int) -> int:
+    """The band of term lengths (characters) a term is grouped in for the LCS bound."""
+    return bisect_right(BANDS, m)
+
+
+BANDS = (10, 16, 25)  # term length bands: <10, 10-15, 16-24, >=25 characters
+# Words too common in news to anchor on: terms whose short words are all here use
+# the LCS bound instead (a speed choice only; both ways find every match).
+COMMON_WORDS = frozenset(
+    """a an and are as at be by for from has he in is it its of on or the to was were
+    will with said says say new first group one two three year u s us uk mln pct
+    bank fund trust inc corp co de la le el del des du und i ii iii iv v b c d e f g
+    h j k l m n o p q r t w x y z all any but not no this that they we you his her
+    our more most over up out about after into than also have had can may would
+    could should american china japan world global""".split()  # noqa: SIM905
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _LcsGroup:
+    """Fuzzy terms sharing a first character and a length band."""
+
+    texts: list[str]
+    tids: list[int]
+    need: npt.NDArray[np.int32]  # per term: least LCS a matching run can have
+    cut: int  # the smallest need
+    reach: int  # the longest run any term here can match (characters)
 
 
 class Matcher:
@@ -116,15 +130,19 @@ class Matcher:
         self._anchor: dict[str, list[int]] = {}
         self._brute: list[int] = []
         self._bounds: list[tuple[int, int]] = []
-        self._dmax: list[int] = []
-        piece_ids: dict[str, int] = {}
-        self._piece_len: list[int] = []
-        self._piece_terms: list[list[tuple[int, int]]] = []
+        self._lengths: list[tuple[int, ...]] = []
+        self._first: list[str] = [key.first for key in self._keys]
+        banded: dict[tuple[str, int], list[int]] = {}
+        shorts: dict[str, int] = {}
+        for key in self._keys:
+            if not key.exact and not key.case_sensitive:
+                for w in key.short_words:
+                    shorts[w] = shorts.get(w, 0) + 1
         for tid, key in enumerate(self._keys):
             t = self._min_t[tid]
             m = len(key.text)
             self._bounds.append(length_bounds(m, t) if t > 0 else (1, 1 << 30))
-            self._dmax.append(max_edits(m, t) if t > 0 else m)
+            self._lengths.append(tuple(key.run_lengths(1 << 30)))
             if key.exact:
                 table = self._exact_cased if key.case_sensitive else self._exact
                 table.setdefault(key.words[0], []).append(tid)
@@ -132,83 +150,93 @@ class Matcher:
             if key.case_sensitive or t <= 0:
                 self._brute.append(tid)
                 continue
-            if key.short_words:
-                anchor = max(key.short_words, key=len)
+            rare = [w for w in key.short_words if w not in COMMON_WORDS]
+            if rare:
+                # the short word fewest terms share: the rarest anchor we can know of
+                anchor = min(rare, key=lambda w: (shorts[w], -len(w), w))
                 self._anchor.setdefault(anchor, []).append(tid)
                 continue
-            pieces = cut_pieces(key.text, self._dmax[tid] + 1)
-            if pieces is None:
-                self._brute.append(tid)
-                continue
-            for off, piece in pieces:
-                pid = piece_ids.setdefault(piece, len(self._piece_len))
-                if pid == len(self._piece_len):
-                    self._piece_len.append(len(piece))
-                    self._piece_terms.append([])
-                self._piece_terms[pid].append((tid, off))
-        self._automaton: ahocorasick.Automaton | None = None
-        if piece_ids:
-            automaton = ahocorasick.Automaton()
-            for piece, pid in piece_ids.items():
-                automaton.add_word(piece, pid)
-            automaton.make_automaton()
-            self._automaton = automaton
+            banded.setdefault((key.first, length_band(m)), []).append(tid)
+        self._lcs: dict[str, list[_LcsGroup]] = {}
+        for (first, _), tids in sorted(banded.items()):
+            need = [lcs_need(len(self._keys[t].text), self._min_t[t]) for t in tids]
+            self._lcs.setdefault(first, []).append(
+                _LcsGroup(
+                    texts=[self._keys[t].text for t in tids],
+                    tids=tids,
+                    need=np.array(need, dtype=np.int32),
+                    cut=min(need),
+                    reach=max(self._bounds[t][1] for t in tids),
+                )
+            )
 
     # ------------------------------------------------------------------ matching
 
     def _scan(self, norm: NormText) -> list[tuple[int, float, int, int]]:
         """Every (term id, score, i, j) passing window_score at the term's lowest threshold."""
-        keys, min_t = self._keys, self._min_t
+        keys, min_t, lengths = self._keys, self._min_t, self._lengths
         texts = norm.texts
         n = len(texts)
         out: list[tuple[int, float, int, int]] = []
         if n == 0:
             return out
         cands: set[tuple[int, int, int]] = set()
+        add = cands.add
         for tables, words in ((self._exact, texts), (self._exact_cased, norm.cased)):
             if not tables:
                 continue
             for i, w in enumerate(words):
                 for tid in tables.get(w, ()):
-                    k = keys[tid].k
+                    k = lengths[tid][0]
                     if i + k <= n:
-                        cands.add((tid, i, i + k))
+                        add((tid, i, i + k))
         anchor = self._anchor
         if anchor:
+            first = self._first
             for p, w in enumerate(texts):
                 for tid in anchor.get(w, ()):
-                    for length in keys[tid].run_lengths(n):
+                    c = first[tid]
+                    for length in lengths[tid]:
                         for s in range(max(0, p - length + 1), min(p, n - length) + 1):
-                            cands.add((tid, s, s + length))
+                            if texts[s][0] == c:
+                                add((tid, s, s + length))
         offs: list[int] = []
+        by_first: dict[str, list[int]] = {}
         pos = 0
-        for w in texts:
+        for idx, w in enumerate(texts):
             offs.append(pos)
             pos += len(w) + 1
+            by_first.setdefault(w[0], []).append(idx)
         joined = " ".join(texts)
-        if self._automaton is not None:
-            plen, pterms, dmax = self._piece_len, self._piece_terms, self._dmax
-            for end, pid in self._automaton.iter(joined):
-                pstart = end - plen[pid] + 1
-                for tid, off in pterms[pid]:
-                    d = dmax[tid]
-                    lo = bisect_left(offs, pstart - off - d)
-                    hi = bisect_right(offs, pstart - off + d)
-                    first = keys[tid].first
-                    for s in range(lo, hi):
-                        if texts[s][0] != first:
-                            continue
-                        for length in keys[tid].run_lengths(n - s):
-                            cands.add((tid, s, s + length))
+        lcs = self._lcs
+        for first_char, starts in by_first.items():
+            for group in lcs.get(first_char, ()):
+                reach = group.reach
+                queries = [joined[offs[s] : offs[s] + reach] for s in starts]
+                scores = process.cdist(
+                    queries,
+                    group.texts,
+                    scorer=LCSseq.similarity,
+                    score_cutoff=group.cut,
+                    dtype=np.int32,
+                    workers=1,
+                )
+                rows, cols = np.nonzero(scores >= group.need)
+                for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
+                    tid = group.tids[col]
+                    s = starts[row]
+                    for length in lengths[tid]:
+                        if s + length <= n:
+                            add((tid, s, s + length))
         for tid in self._brute:
-            for length in keys[tid].run_lengths(n):
+            for length in lengths[tid]:
                 for s in range(n - length + 1):
-                    cands.add((tid, s, s + length))
-        bounds = self._bounds
+                    add((tid, s, s + length))
+        bounds, first = self._bounds, self._first
         for tid, i, j in cands:
             key = keys[tid]
             if not key.exact and not key.case_sensitive:
-                if texts[i][0] != key.first:
+                if texts[i][0] != first[tid]:
                     continue
                 lw = offs[j - 1] + len(texts[j - 1]) - offs[i]
                 lo_len, hi_len = bounds[tid]
