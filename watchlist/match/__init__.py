@@ -7,7 +7,8 @@ or did not match.
 
 from __future__ import annotations
 
+from watchlist.match.explain import Explanation, explain
 from watchlist.match.fast import Matcher, build_matcher
 from watchlist.match.oracle import oracle_match
 
-__all__ = ["Matcher", "build_matcher", "oracle_match"]
+__all__ = ["Explanation", "Matcher", "build_matcher", "explain", "oracle_match"]

@@ -132,7 +132,7 @@ class Matcher:
         self._bounds: list[tuple[int, int]] = []
         self._lengths: list[tuple[int, ...]] = []
         self._first: list[str] = [key.first for key in self._keys]
-        banded: dict[tuple[str, int], list[int]] = {}
+        by_first: dict[str, list[int]] = {}
         shorts: dict[str, int] = {}
         for key in self._keys:
             if not key.exact and not key.case_sensitive:
@@ -156,7 +156,12 @@ class Matcher:
                 anchor = min(rare, key=lambda w: (shorts[w], -len(w), w))
                 self._anchor.setdefault(anchor, []).append(tid)
                 continue
-            banded.setdefault((key.first, length_band(m)), []).append(tid)
+            by_first.setdefault(key.first, []).append(tid)
+        banded: dict[tuple[str, int], list[int]] = {}
+        for first, tids in by_first.items():
+            for tid in tids:
+                band = length_band(len(self._keys[tid].text))
+                banded.setdefault((first, band), []).append(tid)
         self._lcs: dict[str, list[_LcsGroup]] = {}
         for (first, _), tids in sorted(banded.items()):
             need = [lcs_need(len(self._keys[t].text), self._min_t[t]) for t in tids]
@@ -172,32 +177,54 @@ class Matcher:
 
     # ------------------------------------------------------------------ matching
 
-    def _scan(self, norm: NormText) -> list[tuple[int, float, int, int]]:
-        """Every (term id, score, i, j) passing window_score at the term's lowest threshold."""
+    def _scan(self, norms: Sequence[NormText]) -> list[tuple[int, int, float, int, int]]:
+        """Every (field index, term id, score, i, j) passing window_score at the term's lowest
+        threshold; i and j index that field's words. All fields are searched in one pass: the
+        LCS bound may read past a field's end (it only gets looser), runs never do."""
         keys, min_t, lengths = self._keys, self._min_t, self._lengths
-        texts = norm.texts
+        texts: list[str] = []
+        cased: list[str] = []
+        seg_start: list[int] = []  # per word: first word of its field
+        seg_end: list[int] = []  # per word: one past the last word of its field
+        field_of: list[int] = []
+        for fi, norm in enumerate(norms):
+            a, b = len(texts), len(texts) + len(norm.texts)
+            texts.extend(norm.texts)
+            cased.extend(norm.cased)
+            seg_start.extend([a] * (b - a))
+            seg_end.extend([b] * (b - a))
+            field_of.extend([fi] * (b - a))
         n = len(texts)
-        out: list[tuple[int, float, int, int]] = []
+        out: list[tuple[int, int, float, int, int]] = []
         if n == 0:
             return out
         cands: set[tuple[int, int, int]] = set()
         add = cands.add
-        for tables, words in ((self._exact, texts), (self._exact_cased, norm.cased)):
-            if not tables:
+        for tables, words in ((self._exact, texts), (self._exact_cased, cased)):
+            # set intersection in C first: most words start no term
+            present = tables.keys() & set(words)
+            if not present:
                 continue
             for i, w in enumerate(words):
-                for tid in tables.get(w, ()):
+                if w not in present:
+                    continue
+                for tid in tables[w]:
                     k = lengths[tid][0]
-                    if i + k <= n:
+                    if i + k <= seg_end[i]:
                         add((tid, i, i + k))
         anchor = self._anchor
-        if anchor:
+        present = anchor.keys() & set(texts)
+        if present:
             first = self._first
             for p, w in enumerate(texts):
-                for tid in anchor.get(w, ()):
+                if w not in present:
+                    continue
+                tids = anchor[w]
+                lo, hi = seg_start[p], seg_end[p]
+                for tid in tids:
                     c = first[tid]
                     for length in lengths[tid]:
-                        for s in range(max(0, p - length + 1), min(p, n - length) + 1):
+                        for s in range(max(lo, p - length + 1), min(p, hi - length) + 1):
                             if texts[s][0] == c:
                                 add((tid, s, s + length))
         offs: list[int] = []
@@ -226,12 +253,13 @@ class Matcher:
                     tid = group.tids[col]
                     s = starts[row]
                     for length in lengths[tid]:
-                        if s + length <= n:
+                        if s + length <= seg_end[s]:
                             add((tid, s, s + length))
         for tid in self._brute:
             for length in lengths[tid]:
                 for s in range(n - length + 1):
-                    add((tid, s, s + length))
+                    if s + length <= seg_end[s]:
+                        add((tid, s, s + length))
         bounds, first = self._bounds, self._first
         for tid, i, j in cands:
             key = keys[tid]
@@ -244,26 +272,27 @@ class Matcher:
                     continue
                 if fuzz.ratio(joined[offs[i] : offs[i] + lw], key.text) < min_t[tid]:
                     continue
-            score = window_score(key, norm, i, j)
+            fi, base = field_of[i], seg_start[i]
+            score = window_score(key, norms[fi], i - base, j - base)
             if score is not None and score >= min_t[tid]:
-                out.append((tid, score, i, j))
+                out.append((fi, tid, score, i - base, j - base))
         return out
 
     def match(self, article: Article) -> list[Match]:
         """Every enabled rule that matches ``article``, in rule order, with every hit."""
         norms = {f: normalize(article.field(f)) for f in FIELDS}
+        scanned = [norms[f] for f in self._fields]
         found: dict[int, Found] = {}
-        for fname in self._fields:
-            norm = norms[fname]
-            for tid, score, i, j in self._scan(norm):
-                for use in self._uses[tid]:
-                    rule = self.rules[use.rule]
-                    if fname not in rule.fields:
-                        continue
-                    if accepts(rule, use.group, use.entry, norm, score, i):
-                        found.setdefault(use.rule, {}).setdefault(
-                            (use.group, use.entry_index, fname), []
-                        ).append((score, i, j, use.term_index))
+        for fi, tid, score, i, j in self._scan(scanned):
+            fname, norm = self._fields[fi], scanned[fi]
+            for use in self._uses[tid]:
+                rule = self.rules[use.rule]
+                if fname not in rule.fields:
+                    continue
+                if accepts(rule, use.group, use.entry, norm, score, i):
+                    found.setdefault(use.rule, {}).setdefault(
+                        (use.group, use.entry_index, fname), []
+                    ).append((score, i, j, use.term_index))
         out: list[Match] = []
         for ri in sorted(found):
             m = assemble(self.rules[ri], article, found[ri], norms)
