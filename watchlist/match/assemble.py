@@ -61,31 +61,25 @@ def assemble(
     rule: Rule, article: Article, found: Found, norms: Mapping[str, NormText]
 ) -> Match | None:
     """The Match for ``rule`` given its accepted runs, or None when it does not match."""
-    hits: list[Hit] = []
-    matched: list[bool] = []
-    excluded = False
+    groups = dict(rule_groups(rule))
+    order = {g: n for n, g in enumerate(groups)}
     fields = rule_fields(rule)
-    for group, entries in rule_groups(rule):
-        group_hit = False
-        for ei, entry in enumerate(entries):
-            for fname in fields:
-                cands = found.get((group, ei, fname))
-                if not cands:
-                    continue
-                group_hit = True
-                if group == "exclude":
-                    continue
-                norm = norms[fname]
-                for score, i, j, ti in select(cands):
-                    start, end, text = norm.original(i, j)
-                    hits.append(
-                        Hit(group, entry.name, entry.terms[ti], text, fname, start, end, score)
-                    )
-        if group == "exclude":
-            excluded = group_hit
-        else:
-            matched.append(group_hit)
+    keys = sorted(
+        (k for k, v in found.items() if v and k[0] in order and k[2] in fields),
+        key=lambda k: (order[k[0]], k[1], FIELDS.index(k[2])),
+    )
+    hit_groups = {k[0] for k in keys}
+    matched = [g in hit_groups for g in groups if g != "exclude"]
     ok = all(matched) if rule.require == "all" else any(matched)
-    if not matched or not ok or excluded:
+    if not matched or not ok or "exclude" in hit_groups:
         return None
+    hits: list[Hit] = []
+    for group, ei, fname in keys:
+        if group == "exclude":
+            continue
+        entry = groups[group][ei]
+        norm = norms[fname]
+        for score, i, j, ti in select(found[(group, ei, fname)]):
+            start, end, text = norm.original(i, j)
+            hits.append(Hit(group, entry.name, entry.terms[ti], text, fname, start, end, score))
     return Match(rule.name, article.id, tuple(hits))
