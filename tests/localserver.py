@@ -8,6 +8,7 @@ test can read what an Apprise ``json://`` post or a conditional GET carried.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -82,10 +83,8 @@ class LocalServer:
                     self.send_header(k, v)
                 self.end_headers()
                 if self.command != "HEAD":
-                    try:
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                         self.wfile.write(data)
-                    except (BrokenPipeError, ConnectionResetError):
-                        pass
 
             do_GET = do_POST = do_PUT = do_HEAD = _handle
 
