@@ -135,7 +135,8 @@ def test_fast_equals_oracle(data: tuple[list[Rule], Article]) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.timeout(900)
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case())
 def test_fast_equals_oracle_long_run(data: tuple[list[Rule], Article]) -> None:
     """The same property over many more examples."""

@@ -81,6 +81,8 @@ def _build(
     source: str, texts: list[str], cased: list[str], starts: list[int], ends: list[int]
 ) -> NormText:
     """The NormText, without each word ``s`` that directly follows a word and an apostrophe."""
+    if not any(a in source for a in APOSTROPHES):
+        return NormText(source, tuple(texts), tuple(cased), tuple(starts), tuple(ends))
     drop = {
         n
         for n in range(1, len(texts))

@@ -75,7 +75,7 @@ class TermKey:
 
 def digits_of(text: str) -> str:
     """The digits of ``text`` in order."""
-    return "".join(c for c in text if c.isdigit())
+    return "".join(filter(str.isdigit, text))
 
 
 def strip_legal(folded: list[str], cased: list[str]) -> int:
