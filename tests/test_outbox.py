@@ -288,3 +288,22 @@ def test_stale_claim_of_a_live_process_is_recovered(store: Store, http_server: L
     store.claim([row.id], T0, f"{os.getpid()}@{socket.gethostname()}")
     assert deliver_due(store, cfg, T0 + timedelta(minutes=9)).sent == 0
     assert deliver_due(store, cfg, T0 + timedelta(minutes=10)).sent == 1
+
+
+def test_held_row_that_fails_shows_its_error_not_the_hold(
+    store: Store, http_server: LocalServer
+) -> None:
+    """A row held for quiet hours that then fails is described by its error, not the old hold."""
+    http_server.routes["/hook"] = Route(500, b"down")
+    r = rule(quiet_hours=quiet("22:00", "07:00"))
+    cfg = config({"hook": (hook(http_server),)}, rules=(r,), tz="Asia/Shanghai")
+    held_at = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+    record(store, cfg, now=held_at)
+    assert "quiet hours" in outbox_status(store, held_at)["undelivered"][0]["why"]
+    after = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)  # 07:00 in Shanghai: due, then fails
+    assert deliver_due(store, cfg, after, rng=random.Random(1)).retrying == 1
+    (row,) = store.outbox_rows()
+    why = outbox_status(store, after + timedelta(seconds=1))["undelivered"][0]["why"]
+    assert row.held_reason == ""
+    assert why.startswith("retrying at") and "500" in why and "quiet hours" not in why
+    assert "quiet hours" not in format_outbox_status(store, after + timedelta(seconds=1))

@@ -106,13 +106,15 @@ class OutboxQueries:
     def claim(self, ids: Sequence[int], now: datetime, claimer: str) -> list[int]:
         """Mark pending rows 'sending' and count the attempt, committed BEFORE the send starts.
 
-        Returns the ids actually claimed (a row dropped meanwhile is left alone).
+        A claimed row is no longer held, so its ``held_reason`` is cleared (a later
+        failure must show its error, not a stale "quiet hours until ..."). Returns the
+        ids actually claimed (a row dropped meanwhile is left alone).
         """
         marks = ",".join("?" * len(ids))
         with self.tx() as db:
             db.execute(
                 "UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = ?,"
-                f" updated = ? WHERE id IN ({marks}) AND status = 'pending'",
+                f" held_reason = '', updated = ? WHERE id IN ({marks}) AND status = 'pending'",
                 [claimer, ts(now), *ids],
             )
             rows = db.execute(
