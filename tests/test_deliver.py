@@ -49,6 +49,32 @@ def test_slow_receiver_times_out(http_server: LocalServer) -> None:
     assert "timed out after 0.5s" in res.words and "may still have arrived" in res.words
 
 
+@pytest.mark.slow
+def test_receiver_slower_than_apprise_default_but_within_timeout(http_server: LocalServer) -> None:
+    """A receiver taking 5.5 s (over Apprise's 4 s read timeout) with timeout 10 s: one success."""
+    http_server.routes["/slow"] = Route(200, delay=5.5)
+    res = send([json_url(http_server, "/slow")], "T", "B", timeout=10)
+    assert (res.ok, res.words, res.delivered) == (True, "delivered", (0,))
+    assert len(http_server.posts("/slow")) == 1
+
+
+def test_read_timeout_is_reported_as_may_have_arrived(http_server: LocalServer) -> None:
+    """A receiver that holds the request past the timeout is reported as a timeout, not an error."""
+    http_server.routes["/slow"] = Route(200, delay=3)
+    res = send([json_url(http_server, "/slow")], "T", "B", timeout=1)
+    assert not res.ok and res.timed_out and res.unreachable
+    assert res.words.startswith("timed out after 1s") and "may still have arrived" in res.words
+
+
+def test_refused_connection_is_unreachable() -> None:
+    """A port nobody listens on is a connection failure: unreachable, not a timeout."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    res = send([f"json://127.0.0.1:{port}/x"], "T", "B", timeout=5)
+    assert not res.ok and res.unreachable and not res.timed_out
+
+
 def test_one_bad_url_in_a_channel(http_server: LocalServer) -> None:
     """With two URLs, the good one is reported delivered and the bad one failed."""
     http_server.routes["/ok"] = Route(200)

@@ -2,8 +2,11 @@
 
 The only module that imports apprise. Each URL gets its own Apprise object with
 its throttle set to zero (Apprise would otherwise sleep ~5.5 s between sends to
-one service), the whole call has a deadline, and Apprise's result is turned into
-words a user can act on. URLs shown to users are always in Apprise's privacy form.
+one service) and its socket connect/read timeouts set to the configured timeout
+(Apprise's own 4 s read timeout would otherwise fire first), the whole call has a
+deadline, and Apprise's result is turned into words a user can act on. A failure
+that took the whole timeout is a timeout: the service may still have received it.
+URLs shown to users are always in Apprise's privacy form.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -36,6 +40,7 @@ class SendResult:
     words: str
     delivered: tuple[int, ...] = ()  # indexes into the urls given that accepted it
     timed_out: bool = False  # a timeout may still have been delivered
+    unreachable: bool = False  # a timeout or connection failure: the service did not answer
 
 
 @_register(on="console", name="watchlist console")
@@ -94,13 +99,17 @@ def preferred_format(urls: Sequence[str]) -> str:
     return found[0] if len(set(found)) == 1 else "text"
 
 
-def _words(result: Any, privacy: str, timeout: float) -> tuple[bool, bool, str]:
-    """(ok, timed_out, words) for one URL's AppriseResult."""
+def _words(result: Any, privacy: str, timeout: float, elapsed: float) -> tuple[bool, bool, str]:
+    """(ok, timed_out, words) for one URL's AppriseResult that took ``elapsed`` seconds.
+
+    A failure that took (nearly) the whole timeout is Apprise's read timeout, which it
+    reports as a plain connection error: the service may have received the message.
+    """
     status = getattr(result, "status", None)
     name = getattr(status, "name", "")
     if bool(result) and name in ("SUCCESS", ""):
         return True, False, "delivered"
-    if name == "TIMEOUT":
+    if name == "TIMEOUT" or (name != "NOMATCH" and elapsed >= 0.9 * timeout):
         return (
             False,
             True,
@@ -124,7 +133,7 @@ def send(
     fmt = FORMATS.get(body_format, "text")
     delivered: list[int] = []
     problems: list[str] = []
-    timed_out = False
+    timed_out = unreachable = False
     for index, url in enumerate(urls):
         privacy = privacy_url(url)
         app = apprise.Apprise()
@@ -133,6 +142,9 @@ def send(
             continue
         for service in app:
             service.request_rate_per_sec = 0
+            service.socket_connect_timeout = max(0.001, float(timeout))
+            service.socket_read_timeout = max(0.001, float(timeout))
+        started = time.monotonic()
         try:
             result = app.notify(
                 body=body or " ",
@@ -144,8 +156,9 @@ def send(
         except Exception as exc:  # an Apprise bug must not stop the outbox
             problems.append(f"failed: {privacy}: {exc.__class__.__name__}: {exc}")
             continue
-        ok, late, words = _words(result, privacy, timeout)
+        ok, late, words = _words(result, privacy, timeout, time.monotonic() - started)
         timed_out = timed_out or late
+        unreachable = unreachable or late or "connection error" in words.lower()
         if ok:
             delivered.append(index)
         else:
@@ -154,4 +167,4 @@ def send(
         return SendResult(False, "not sent: the channel has no URLs")
     if not problems:
         return SendResult(True, "delivered", tuple(delivered))
-    return SendResult(False, "; ".join(problems), tuple(delivered), timed_out)
+    return SendResult(False, "; ".join(problems), tuple(delivered), timed_out, unreachable)
