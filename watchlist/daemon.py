@@ -31,7 +31,7 @@ from watchlist.errors import ConfigErrors
 from watchlist.lock import AlreadyRunning, StateLock
 from watchlist.metrics import Metrics
 from watchlist.models import Article, Config, SourceConfig
-from watchlist.outbox import deliver_due
+from watchlist.outbox import deliver_due, run_budget
 from watchlist.pipeline import Pipeline, Runtime
 from watchlist.reload import ConfigWatcher, Reloader
 from watchlist.reloadstatus import ReloadStatus, write_reload_status
@@ -68,6 +68,7 @@ class Daemon:
         self.reload_event = threading.Event()
         self.metrics = Metrics()
         self.delivery_failed = False
+        self._delivering = threading.Lock()  # held while the outbox job runs
         self._sources: dict[str, Source] = {}
         self._ingest: IngestServer | None = None
         self._scheduler: BackgroundScheduler | None = None
@@ -161,9 +162,17 @@ class Daemon:
         return [a.id for a in articles]
 
     def deliver(self) -> None:
-        """Send what is due in the outbox."""
+        """Send what is due in the outbox (bounded; returns promptly once stopping)."""
+        with self._delivering:
+            if not self.stop_event.is_set():
+                self._deliver()
+
+    def _deliver(self) -> None:
         try:
-            stats = deliver_due(self.store, self.pipeline.runtime.config, self.clock())
+            config = self.pipeline.runtime.config
+            stats = deliver_due(
+                self.store, config, self.clock(), budget=run_budget(config), stop=self.stop_event
+            )
             if stats.failed or stats.retrying:
                 self.delivery_failed = True
             for channel, n in stats.sent_by_channel.items():
@@ -361,6 +370,8 @@ class Daemon:
         return runtime
 
     def _close(self) -> None:
+        if self._delivering.acquire(timeout=STOP_GRACE):  # let a running outbox job finish
+            self._delivering.release()
         if self._client is not None:
             self._client.close()
         if self._store is not None:

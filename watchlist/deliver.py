@@ -3,9 +3,11 @@
 The only module that imports apprise. Each URL gets its own Apprise object with
 its throttle set to zero (Apprise would otherwise sleep ~5.5 s between sends to
 one service) and its socket connect/read timeouts set to the configured timeout
-(Apprise's own 4 s read timeout would otherwise fire first), the whole call has a
-deadline, and Apprise's result is turned into words a user can act on. A failure
-that took the whole timeout is a timeout: the service may still have received it.
+(Apprise's own 4 s read timeout would otherwise fire first). The send runs in the
+calling thread (no Apprise worker pool: its threads would hold up the process's
+exit while a server never answers), and Apprise's result is turned into words a
+user can act on. A failure that took the whole timeout is a timeout: the service
+may still have received it.
 URLs shown to users are always in Apprise's privacy form.
 """
 
@@ -136,7 +138,7 @@ def send(
     timed_out = unreachable = False
     for index, url in enumerate(urls):
         privacy = privacy_url(url)
-        app = apprise.Apprise()
+        app = apprise.Apprise(asset=apprise.AppriseAsset(service_timeout=0))
         if not app.add(url):
             problems.append(f"not sent: {privacy} is not a valid Apprise URL; check the channel")
             continue
@@ -150,7 +152,7 @@ def send(
                 body=body or " ",
                 title=title,
                 body_format=fmt,
-                timeout=max(0.001, float(timeout)),
+                timeout=0,  # the socket timeouts above bound it, in this thread
                 log_level=logging.WARNING,
             )
         except Exception as exc:  # an Apprise bug must not stop the outbox

@@ -7,6 +7,11 @@ retry horizon is over). A crash after the claim and before the result is committ
 leaves rows in 'sending'; the next run finds them (their process is gone) and
 sends them again: that is the one duplicate the design permits.
 
+One run is bounded (``watchlist.sendguard``): a time budget, a stop flag checked
+between sends (and while one is in flight), and a channel that times out or
+refuses the connection gets no further sends in that run; its other rows wait for
+the failed row's next attempt without an attempt counted.
+
 ``WATCHLIST_CRASH_AT`` (after-commit, during-send, after-send) makes the process
 SIGKILL itself at that point, for the fault-injection tests.
 """
@@ -17,6 +22,7 @@ import logging
 import os
 import random
 import socket
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +31,8 @@ from typing import Any
 from watchlist import deliver
 from watchlist.decide import plan_rate_limit, zone
 from watchlist.models import Article, ChannelConfig, Config, Match, Rule
+from watchlist.outbox_view import describe, format_outbox_status, outbox_status
+from watchlist.sendguard import RunGuard, Stop
 from watchlist.store import OutboxRow, Store, crash_point
 from watchlist.templates import render, render_many, view_of
 
@@ -34,6 +42,7 @@ CRASH_ENV = "WATCHLIST_CRASH_AT"
 CRASH_POINTS = ("after-fetch", "after-commit", "during-send", "after-send")
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
+MIN_BUDGET = 60.0  # seconds one daemon outbox run may take at least (see run_budget)
 STUCK_AFTER = timedelta(minutes=10)  # a claim this old is stale even if its pid lives on
 
 Sender = Callable[..., deliver.SendResult]
@@ -46,7 +55,8 @@ class DeliveryStats:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
-    deferred: int = 0  # messages waiting for a rate-limit window
+    deferred: int = 0  # messages waiting: rate-limit window, or their channel did not answer
+    waiting: int = 0  # messages not tried: the run's budget was spent or it was told to stop
     recovered: int = 0  # rows found stuck in 'sending' after a crash, now due again
     rows: int = 0  # outbox rows handled
     sent_by_channel: dict[str, int] = field(default_factory=dict)  # messages
@@ -107,6 +117,11 @@ def recover_interrupted(store: Store, now: datetime) -> int:
     return len(stuck)
 
 
+def run_budget(config: Config) -> float:
+    """Seconds one daemon outbox run may spend: a minute, or three send timeouts if longer."""
+    return max(MIN_BUDGET, 3 * config.delivery.timeout)
+
+
 def deliver_due(
     store: Store,
     config: Config,
@@ -114,16 +129,26 @@ def deliver_due(
     *,
     rng: random.Random | None = None,
     sender: Sender | None = None,
+    budget: float | None = None,
+    stop: threading.Event | Stop | None = None,
 ) -> DeliveryStats:
-    """Send every due outbox row, one message per row or per folded group, per channel."""
+    """Send every due outbox row, one message per row or per folded group, per channel.
+
+    ``budget`` (seconds, None: no limit) and ``stop`` (an Event or a callable) end the
+    run early; rows not tried stay due, with no attempt counted. Channels whose earlier
+    attempts failed go last, so a dead server does not delay the healthy ones.
+    """
     rng = rng or random.Random()
     send = sender or deliver.send
-    totals = {"sent": 0, "retrying": 0, "failed": 0, "deferred": 0, "rows": 0}
+    guard = RunGuard.start(budget, stop)
+    totals = {"sent": 0, "retrying": 0, "failed": 0, "deferred": 0, "waiting": 0, "rows": 0}
     recovered = recover_interrupted(store, now)
     by_channel: dict[str, list[OutboxRow]] = {}
     for row in store.outbox_rows("pending", due_by=now):
         by_channel.setdefault(row.channel, []).append(row)
-    for name, rows in by_channel.items():
+    order = sorted(by_channel, key=lambda n: any(r.last_error for r in by_channel[n]))
+    for name in order:
+        rows = by_channel[name]
         try:
             channel = config.channel(name)
         except KeyError:
@@ -135,7 +160,7 @@ def deliver_due(
             )
             totals["failed"] += len(rows)
             continue
-        _deliver_channel(store, config, channel, rows, now, rng, send, totals)
+        _deliver_channel(store, config, channel, rows, now, rng, send, totals, guard)
     per = {k: v for k, v in totals.items() if ":" in k}
     plain = {k: v for k, v in totals.items() if ":" not in k}
     return DeliveryStats(
@@ -162,6 +187,7 @@ def _deliver_channel(
     rng: random.Random,
     send: Sender,
     totals: dict[str, int],
+    guard: RunGuard,
 ) -> None:
     messages = _group(rows)
     window = channel.rate_limit[1] if channel.rate_limit else timedelta(0)
@@ -177,12 +203,38 @@ def _deliver_channel(
         )
         totals["deferred"] += len(messages)
         return
-    for message in messages[: plan.single]:
-        _send(store, config, channel, message, [], now, rng, send, totals)
+    jobs: list[tuple[list[OutboxRow], list[OutboxRow]]] = [(m, []) for m in messages[: plan.single]]
     folded = messages[plan.single : plan.single + plan.fold]
     if folded:
-        more = [r for m in folded[1:] for r in m]
-        _send(store, config, channel, folded[0], more, now, rng, send, totals)
+        jobs.append((folded[0], [r for m in folded[1:] for r in m]))
+    for index, (main, more) in enumerate(jobs):
+        if not guard.may_send(channel.name):
+            _not_tried(store, config, channel, jobs[index:], guard, totals)
+            return
+        _send(store, config, channel, main, more, now, rng, send, totals, guard)
+
+
+def _not_tried(
+    store: Store,
+    config: Config,
+    channel: ChannelConfig,
+    jobs: Sequence[tuple[list[OutboxRow], list[OutboxRow]]],
+    guard: RunGuard,
+    totals: dict[str, int],
+) -> None:
+    """Messages this run will not try: due again next run, or at the channel's next attempt."""
+    ids = [r.id for main, more in jobs for r in (*main, *more)]
+    retry_at = guard.down.get(channel.name)
+    if retry_at is None:
+        totals["waiting"] += len(jobs)
+        return
+    at = retry_at.astimezone(zone(config.timezone)).strftime("%H:%M:%S %Z")
+    store.update_rows(
+        ids,
+        next_attempt=retry_at,
+        held_reason=f"{channel.name} did not answer; waiting for its next attempt at {at}",
+    )
+    totals["deferred"] += len(jobs)
 
 
 def _send(
@@ -195,6 +247,7 @@ def _send(
     rng: random.Random,
     send: Sender,
     totals: dict[str, int],
+    guard: RunGuard,
 ) -> None:
     claimed = set(store.claim([r.id for r in (*rows, *more)], now, claimer_id()))
     rows = [r for r in rows if r.id in claimed]
@@ -214,13 +267,26 @@ def _send(
         log.warning("%s: %s", config.path, problem)
     done = set.intersection(*(set(r.delivered_urls) for r in everything))
     targets = [i for i in range(len(channel.urls)) if i not in done]
-    result = send(
-        [channel.urls[i] for i in targets],
-        message.title,
-        message.body,
-        body_format=fmt,
-        timeout=config.delivery.timeout,
+    result = guard.call(
+        lambda: send(
+            [channel.urls[i] for i in targets],
+            message.title,
+            message.body,
+            body_format=fmt,
+            timeout=config.delivery.timeout,
+        )
     )
+    if result is None:  # told to stop while the request was in flight
+        store.update_rows(
+            ids,
+            status="pending",
+            next_attempt=now,
+            claimed_by="",
+            last_error="interrupted while sending (watchlist was stopping); sent again, "
+            "so it may arrive twice",
+        )
+        totals["waiting"] += 1
+        return
     crash_point("during-send")
     delivered = sorted(done | {targets[i] for i in result.delivered})
     totals["rows"] += len(ids)
@@ -229,7 +295,9 @@ def _send(
         totals["sent"] += 1
         totals[f"sent:{channel.name}"] = totals.get(f"sent:{channel.name}", 0) + 1
     else:
-        _failed(store, config, everything, result, delivered, now, rng, totals)
+        nxt = _failed(store, config, everything, result, delivered, now, rng, totals)
+        if result.unreachable:
+            guard.down[channel.name] = nxt
         totals[f"failed:{channel.name}"] = totals.get(f"failed:{channel.name}", 0) + 1
     crash_point("after-send")
 
@@ -243,7 +311,8 @@ def _failed(
     now: datetime,
     rng: random.Random,
     totals: dict[str, int],
-) -> None:
+) -> datetime:
+    """Record a failed attempt; the next attempt's time (or ``now`` when given up)."""
     attempts = max(r.attempts for r in rows) + 1  # the claim counted one more
     words = mask(result.words, config.secrets)
     started = min(r.due for r in rows)
@@ -256,73 +325,13 @@ def _failed(
             "`watchlist outbox retry ID` sends it again)",
         }
         totals["failed"] += 1
+        nxt = now
     else:
         values |= {"status": "pending", "next_attempt": nxt, "last_error": words}
         totals["retrying"] += 1
     store.update_rows([r.id for r in rows], **values)
     log.warning("delivery to %s failed (attempt %d): %s", rows[0].channel, attempts, words)
-
-
-def describe(row: OutboxRow, now: datetime) -> str:
-    """Where one row stands, in words."""
-    if row.status == "pending" and row.next_attempt > now and row.held_reason:
-        return f"held: {row.held_reason}"
-    if row.status == "pending" and row.attempts:
-        return f"retrying at {row.next_attempt:%Y-%m-%d %H:%M:%S} UTC after: {row.last_error}"
-    if row.status == "pending":
-        return "due now"
-    if row.status == "sending":
-        return f"sending since attempt {row.attempts}"
-    if row.status == "failed":
-        error = row.last_error
-        return error if error.startswith(("failed", "not sent")) else f"failed: {error}"
-    return row.status
-
-
-def outbox_status(store: Store, now: datetime) -> dict[str, Any]:
-    """The outbox part of ``watchlist status`` as a dict (JSON-ready)."""
-    counts = store.counts()
-    open_rows = store.outbox_rows(("pending", "sending", "failed"))
-    waiting = [r for r in open_rows if r.status != "failed"]
-    return {
-        "counts": counts,
-        "next_attempt": min((r.next_attempt for r in waiting), default=None),
-        "oldest_undelivered": min((r.created for r in open_rows), default=None),
-        "undelivered": [
-            {
-                "id": r.id,
-                "channel": r.channel,
-                "rule": r.rule,
-                "title": r.title,
-                "status": r.status,
-                "attempts": r.attempts,
-                "next_attempt": r.next_attempt,
-                "why": describe(r, now),
-            }
-            for r in open_rows
-        ],
-    }
-
-
-def format_outbox_status(store: Store, now: datetime, limit: int = 20) -> str:
-    """The outbox part of ``watchlist status``: counts, then every undelivered row and why."""
-    info = outbox_status(store, now)
-    c = info["counts"]
-    lines = [
-        f"outbox: {c['pending']} pending, {c['held']} held, {c['sending']} sending, "
-        f"{c['failed']} failed, {c['sent']} sent, {c['dropped']} dropped "
-        f"({c['alerts']} alerts, {c['seen']} articles seen)"
-    ]
-    if info["next_attempt"] is not None:
-        lines.append(f"  next delivery due {info['next_attempt']:%Y-%m-%d %H:%M:%S} UTC")
-    rows = info["undelivered"]
-    for r in rows[:limit]:
-        lines.append(f"  #{r['id']} {r['channel']} [{r['rule']}] {r['title'][:60]}: {r['why']}")
-    if len(rows) > limit:
-        lines.append(f"  ... and {len(rows) - limit} more (`watchlist outbox list`)")
-    if c["failed"]:
-        lines.append("  failed rows stay until `watchlist outbox retry ID` or `outbox drop ID`")
-    return "\n".join(lines)
+    return nxt
 
 
 def send_now(
@@ -352,3 +361,17 @@ def send_now(
         )
         results.append((sent.ok, sent.words, name))
     return results
+
+
+__all__ = [
+    "DeliveryStats",
+    "backoff",
+    "deliver_due",
+    "describe",
+    "format_outbox_status",
+    "mask",
+    "outbox_status",
+    "recover_interrupted",
+    "run_budget",
+    "send_now",
+]
