@@ -2,7 +2,8 @@
 
 Each case runs tests/test_faults_driver.py as a real subprocess with
 WATCHLIST_CRASH_AT set, then again without it, against a real json:// receiver.
-Only the during-send point may repeat a message, and only that one message.
+Only a kill between the send and its record (before-record, or a SIGKILL from
+outside while the receiver holds the request) may repeat a message, and only that one.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
-from localserver import LocalServer, Route
+from localserver import LocalServer, Request, Route
 
 from watchlist.store import Store
 
@@ -40,12 +42,18 @@ def run_driver(db: Path, url: str, crash: str | None) -> subprocess.CompletedPro
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("point", "dupes_allowed"),
-    [("after-fetch", 0), ("after-commit", 0), ("during-send", 1), ("after-send", 0)],
+    [
+        ("after-fetch", 0),
+        ("after-commit", 0),
+        ("before-send", 0),
+        ("before-record", 1),
+        ("after-send", 0),
+    ],
 )
 def test_crash_then_restart_delivers_everything(
     tmp_path: Path, http_server: LocalServer, point: str, dupes_allowed: int
 ) -> None:
-    """Killed at a crash point and restarted: all alerts arrive; a duplicate only at during-send."""
+    """Killed at a crash point and restarted: nothing lost; a duplicate only at before-record."""
     http_server.routes["/hook"] = Route(200)
     url = f"json://127.0.0.1:{http_server.port}/hook"
     db = tmp_path / "state.db"
@@ -57,12 +65,12 @@ def test_crash_then_restart_delivers_everything(
     expected = {f"[acme] Acme story number {i} about widgets" for i in range(ALERTS)}
     assert set(titles) == expected  # none lost
     extra = sum(titles.values()) - ALERTS
-    assert extra == dupes_allowed  # during-send repeats exactly the interrupted message
+    assert extra == dupes_allowed  # before-record repeats exactly the interrupted message
     store = Store(db)
     try:
         rows = store.outbox_rows()
         assert len(rows) == ALERTS and {r.status for r in rows} == {"sent"}
-        if dupes_allowed:
+        if point in ("before-send", "before-record"):  # the interrupted row was claimed twice
             assert sorted(r.attempts for r in rows) == [1, 1, 2]
     finally:
         store.close()
@@ -86,3 +94,53 @@ def test_crash_while_receiver_down_then_recovers(tmp_path: Path, http_server: Lo
     assert run_driver(db, url, None).returncode == 0
     ok_titles = {p.json()["title"] for p in http_server.posts("/hook")}
     assert len(ok_titles) == ALERTS
+
+
+@pytest.mark.slow
+def test_kill_while_the_receiver_holds_the_request(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    """SIGKILL while a request is in flight, then a restart: all arrive, at most one twice."""
+    release = threading.Event()
+
+    def hold(req: Request) -> Route:
+        release.wait(30)
+        return Route(200)
+
+    http_server.routes["/hook"] = hold
+    url = f"json://127.0.0.1:{http_server.port}/hook"
+    db = tmp_path / "state.db"
+    env = {k: v for k, v in os.environ.items() if k != "WATCHLIST_CRASH_AT"}
+    proc = subprocess.Popen(
+        [sys.executable, str(DRIVER), str(db), url, str(ALERTS)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert http_server.wait_for_posts(1, "/hook", timeout=30)
+        proc.send_signal(signal.SIGKILL)  # the receiver is still holding the request
+        assert proc.wait(30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        release.set()
+        if proc.stderr is not None:
+            proc.stderr.close()
+    store = Store(db)
+    try:
+        assert [r.status for r in store.outbox_rows()].count("sending") == 1
+    finally:
+        store.close()
+    http_server.routes["/hook"] = Route(200)
+    second = run_driver(db, url, None)
+    assert second.returncode == 0, second.stderr
+    titles = collections.Counter(p.json()["title"] for p in http_server.posts("/hook"))
+    expected = {f"[acme] Acme story number {i} about widgets" for i in range(ALERTS)}
+    assert set(titles) == expected  # none lost
+    assert sum(titles.values()) - ALERTS <= 1  # only the interrupted message may repeat
+    store = Store(db)
+    try:
+        assert {r.status for r in store.outbox_rows()} == {"sent"}
+    finally:
+        store.close()

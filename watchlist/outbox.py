@@ -12,8 +12,11 @@ between sends (and while one is in flight), and a channel that times out or
 refuses the connection gets no further sends in that run; its other rows wait for
 the failed row's next attempt without an attempt counted.
 
-``WATCHLIST_CRASH_AT`` (after-commit, during-send, after-send) makes the process
-SIGKILL itself at that point, for the fault-injection tests.
+``WATCHLIST_CRASH_AT`` makes the process SIGKILL itself at a named point, for the
+fault-injection tests (docs/delivery.md, "Crash points"): ``before-send`` (claim
+committed, request not started), ``before-record`` (the service answered, the result
+is not yet committed; ``during-send`` is its older name) and ``after-send``. A kill
+while the request is in flight has no hook: tests SIGKILL the process from outside.
 """
 
 from __future__ import annotations
@@ -39,7 +42,14 @@ from watchlist.templates import render, render_many, view_of
 log = logging.getLogger(__name__)
 
 CRASH_ENV = "WATCHLIST_CRASH_AT"
-CRASH_POINTS = ("after-fetch", "after-commit", "during-send", "after-send")
+CRASH_POINTS = (
+    "after-fetch",
+    "after-commit",
+    "before-send",
+    "before-record",
+    "during-send",  # the older name of before-record
+    "after-send",
+)
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 MIN_BUDGET = 60.0  # seconds one daemon outbox run may take at least (see run_budget)
@@ -267,6 +277,7 @@ def _send(
         log.warning("%s: %s", config.path, problem)
     done = set.intersection(*(set(r.delivered_urls) for r in everything))
     targets = [i for i in range(len(channel.urls)) if i not in done]
+    crash_point("before-send")
     result = guard.call(
         lambda: send(
             [channel.urls[i] for i in targets],
@@ -287,6 +298,7 @@ def _send(
         )
         totals["waiting"] += 1
         return
+    crash_point("before-record")
     crash_point("during-send")
     delivered = sorted(done | {targets[i] for i in result.delivered})
     totals["rows"] += len(ids)
