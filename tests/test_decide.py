@@ -179,3 +179,48 @@ def test_plan_rate_limit(
     assert (plan.single, plan.fold) == (single, fold)
     expected = None if wait is None else NOW + timedelta(seconds=wait)
     assert plan.wait_until == expected
+
+
+BERLIN = ZoneInfo("Europe/Berlin")  # 2026-03-29 02:00 CET -> 03:00 CEST; 2026-10-25 03:00 -> 02:00
+
+
+@pytest.mark.parametrize(
+    ("cron", "now", "expected"),
+    [
+        # fall back: 02:30 happens at 00:30 UTC (CEST) and again at 01:30 UTC (CET); fire once
+        ("30 2 * * *", utc(2026, 10, 24, 12, 0), utc(2026, 10, 25, 0, 30)),
+        ("30 2 * * *", utc(2026, 10, 25, 0, 30), utc(2026, 10, 26, 1, 30)),
+        ("30 2 * * *", utc(2026, 10, 25, 0, 45), utc(2026, 10, 26, 1, 30)),
+        ("30 2 * * *", utc(2026, 10, 25, 1, 10), utc(2026, 10, 26, 1, 30)),  # 02:10 CET, repeat
+        ("0 3 * * *", utc(2026, 10, 25, 0, 45), utc(2026, 10, 25, 2, 0)),  # 03:00 CET
+        # spring forward: 02:30 does not exist; it fires at 03:30 CEST, once
+        ("30 2 * * *", utc(2026, 3, 28, 12, 0), utc(2026, 3, 29, 1, 30)),
+        ("30 2 * * *", utc(2026, 3, 29, 1, 30), utc(2026, 3, 30, 0, 30)),
+        ("0 3 * * *", utc(2026, 3, 29, 0, 30), utc(2026, 3, 29, 1, 0)),  # 03:00 CEST
+    ],
+)
+def test_next_digest_across_dst(cron: str, now: datetime, expected: datetime) -> None:
+    """A digest fires once at a repeated local time and after the gap at a skipped one."""
+    assert next_digest(cron, now, BERLIN) == expected
+
+
+@pytest.mark.parametrize(
+    ("hours", "now", "expected"),
+    [
+        # fall back, first 02:10 (CEST): ends at the first 02:30
+        (("02:00", "02:30"), utc(2026, 10, 25, 0, 10), utc(2026, 10, 25, 0, 30)),
+        # fall back, the repeated 02:10 (CET): ends at the second 02:30, not a day later
+        (("02:00", "02:30"), utc(2026, 10, 25, 1, 10), utc(2026, 10, 25, 1, 30)),
+        # between the two 02:00-02:30 windows: not quiet
+        (("02:00", "02:30"), utc(2026, 10, 25, 0, 40), utc(2026, 10, 25, 0, 40)),
+        (("22:00", "07:00"), utc(2026, 10, 24, 21, 0), utc(2026, 10, 25, 6, 0)),  # 07:00 CET
+        # spring forward: an end inside the gap (02:30) moves forward by the gap, 03:30 CEST
+        (("01:00", "02:30"), utc(2026, 3, 29, 0, 30), utc(2026, 3, 29, 1, 30)),
+        (("22:00", "07:00"), utc(2026, 3, 28, 22, 0), utc(2026, 3, 29, 5, 0)),  # 07:00 CEST
+    ],
+)
+def test_quiet_hours_end_across_dst(
+    hours: tuple[str, str], now: datetime, expected: datetime
+) -> None:
+    """Quiet hours end at their next local end, the repeated hour's second one included."""
+    assert quiet_hours_end(quiet(*hours), now, BERLIN) == expected

@@ -7,9 +7,14 @@ Four rules shape delivery (docs/delivery.md explains them to users):
   to that moment goes out as one message (folded, never dropped).
 * quiet hours - ``(start, end)`` in the configured zone, may cross midnight. A
   match inside them is deferred to their end, unless the rule's priority is
-  ``high``. Local wall-clock times are used, so DST changes move the UTC instant.
+  ``high``. Local wall-clock times are used, so DST changes move the UTC instant;
+  in the repeated hour of a fall-back night the end is its second occurrence when
+  ``now`` is already past the first.
 * digest - a cron schedule (in the configured zone); every match is held for the
-  next fire time and all matches held to it go out as one message.
+  next fire time and all matches held to it go out as one message. The schedule
+  runs on naive wall-clock time: a time repeated by a fall-back fires once (its
+  first occurrence), a time skipped by a spring-forward fires at the same wall
+  time plus the gap (02:30 becomes 03:30).
 * rate limit - per channel, at most N messages per window; the overflow is folded
   into one "and K more" message (``plan_rate_limit``, applied when delivering).
 
@@ -62,6 +67,13 @@ def _to_utc(day: datetime, at: time, tz: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
+def _instants(day: datetime, at: time, tz: ZoneInfo) -> list[datetime]:
+    """Every UTC instant of wall-clock ``at`` on ``day``'s date: two in a repeated hour."""
+    first = _to_utc(day, at, tz)
+    second = datetime.combine(day.date(), at, tzinfo=tz).replace(fold=1).astimezone(UTC)
+    return [first, second] if second > first else [first]  # a gap time has fold=1 earlier
+
+
 def in_quiet_hours(quiet: tuple[time, time], now: datetime, tz: ZoneInfo) -> bool:
     """True when ``now`` falls inside the quiet hours ``[start, end)`` in zone ``tz``."""
     start, end = quiet
@@ -80,17 +92,24 @@ def quiet_hours_end(quiet: tuple[time, time], now: datetime, tz: ZoneInfo) -> da
     local = _local(now, tz)
     end = quiet[1]
     for days in (0, 1, 2):
-        candidate = _to_utc(local + timedelta(days=days), end, tz)
-        if candidate > now:
-            return candidate
+        for candidate in _instants(local + timedelta(days=days), end, tz):
+            if candidate > now:
+                return candidate
     return now  # pragma: no cover - unreachable: an end always comes within two days
 
 
 def next_digest(cron: str, now: datetime, tz: ZoneInfo) -> datetime:
-    """The next fire time of the 5-field ``cron`` strictly after ``now``, in ``tz``, as UTC."""
-    it = croniter(cron, _local(now, tz))
-    nxt: datetime = it.get_next(datetime)
-    return nxt.astimezone(UTC)
+    """The next fire time of the 5-field ``cron`` strictly after ``now``, in ``tz``, as UTC.
+
+    Runs on naive wall-clock time, so a repeated local time fires once (fold=0) and a
+    skipped one moves forward by the gap.
+    """
+    it = croniter(cron, _local(now, tz).replace(tzinfo=None, fold=0))
+    while True:
+        wall: datetime = it.get_next(datetime)
+        nxt = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+        if nxt > now:  # in the repeated hour, the first occurrence may already be past
+            return nxt
 
 
 def decide(rule: Rule, now: datetime, tz: ZoneInfo, last_due: datetime | None = None) -> Decision:
