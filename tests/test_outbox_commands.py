@@ -110,6 +110,24 @@ def test_retry_and_drop(
     store.close()
 
 
+def test_list_wording_for_failed_and_retried_rows(
+    setup: tuple[Path, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A failed row shows no stale next time; after `retry` it is due now, not 'gave up'."""
+    cfg, bad = setup
+    assert main(["outbox", "list", "-c", str(cfg)]) == 0
+    head, why = capsys.readouterr().out.splitlines()[:2]
+    assert "no more attempts until `watchlist outbox retry ID`" in head and " next " not in head
+    assert "gave up after 2 attempts" in why
+    assert main(["outbox", "retry", "-c", str(cfg), str(bad)]) == 0
+    capsys.readouterr()
+    assert main(["outbox", "list", "-c", str(cfg)]) == 0
+    head, why = capsys.readouterr().out.splitlines()[:2]
+    assert "pending" in head and "next attempt: now" in head
+    assert why.strip().startswith("due now (attempt 3); last error:") and "500" in why
+    assert "gave up" not in why
+
+
 def test_outbox_without_action_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     """`watchlist outbox` alone exits 2 and says what to type."""
     assert main(["outbox"]) == 2

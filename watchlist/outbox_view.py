@@ -5,10 +5,13 @@ Re-exported by ``watchlist.outbox``; reads rows, never changes them.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from watchlist.store import OutboxRow, Store
+
+_GAVE_UP = re.compile(r" \(gave up after \d+ attempts; `watchlist outbox retry ID` [^)]*\)$")
 
 
 def describe(row: OutboxRow, now: datetime) -> str:
@@ -16,7 +19,10 @@ def describe(row: OutboxRow, now: datetime) -> str:
     if row.status == "pending" and row.next_attempt > now and row.held_reason:
         return f"held: {row.held_reason}"
     if row.status == "pending" and row.attempts:
-        return f"retrying at {row.next_attempt:%Y-%m-%d %H:%M:%S} UTC after: {row.last_error}"
+        error = _GAVE_UP.sub("", row.last_error)  # put back by `outbox retry`: not given up
+        if row.next_attempt <= now:
+            return f"due now (attempt {row.attempts + 1}); last error: {error}"
+        return f"retrying at {row.next_attempt:%Y-%m-%d %H:%M:%S} UTC after: {error}"
     if row.status == "pending":
         return "due now"
     if row.status == "sending":

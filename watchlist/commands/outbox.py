@@ -46,6 +46,19 @@ def _as_dict(row: OutboxRow, now: datetime) -> dict[str, Any]:
     }
 
 
+def _next(row: OutboxRow, now: datetime) -> str:
+    """When the row's next attempt is, in words; only pending rows have one."""
+    if row.status == "pending":
+        if row.next_attempt <= now:
+            return "next attempt: now"
+        return f"next attempt {row.next_attempt:%Y-%m-%d %H:%M:%S} UTC"
+    if row.status == "sending":
+        return "being sent now"
+    if row.status == "failed":
+        return "no more attempts until `watchlist outbox retry ID`"
+    return "no more attempts"
+
+
 def _list(store: Store, args: argparse.Namespace, now: datetime) -> int:
     wanted = None if args.all else ("pending", "sending", "failed")
     rows = store.outbox_rows(wanted)
@@ -59,8 +72,7 @@ def _list(store: Store, args: argparse.Namespace, now: datetime) -> int:
     for row in rows:
         print(
             f"#{row.id} {row.status} {row.channel} [{row.rule}] {row.title[:70]}"
-            f" - {row.attempts} attempt{'s' if row.attempts != 1 else ''},"
-            f" next {row.next_attempt:%Y-%m-%d %H:%M:%S} UTC"
+            f" - {row.attempts} attempt{'s' if row.attempts != 1 else ''}, {_next(row, now)}"
         )
         print(f"    {describe(row, now)}")
     failed = sum(1 for r in rows if r.status == "failed")
