@@ -309,7 +309,9 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
     secrets: list[str] = []
     chk = Checker(str(path), errors)
     try:
-        doc = parse_yaml(path.read_bytes(), str(path))
+        doc = parse_yaml(path.read_bytes(), str(path), errors=errors)
+    except ConfigErrors as exc:
+        raise ConfigErrors(_unreadable(path, exc.errors)) from None
     except FileNotFoundError:
         hint = (
             f"config file not found; to start, copy config.example.yaml to {path.name} "
@@ -321,7 +323,8 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
     if doc is None:
         doc = YMap(Pos(1, 1))
     if not isinstance(doc, YMap):
-        raise ConfigErrors([ConfigError(str(path), 1, 1, "expected a mapping of settings")])
+        chk.error(Pos(1, 1), "expected a mapping of settings")
+        raise ConfigErrors(_unreadable(path, errors))
     base = path.parent
     chk.keys(doc, TOP_KEYS, "config")
     _interpolate(doc, chk, env, secrets)
@@ -367,6 +370,16 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
     if errors:
         raise ConfigErrors(sort_errors(redact(errors, secrets)))
     return config
+
+
+def _unreadable(path: Path, errors: list[ConfigError]) -> list[ConfigError]:
+    """``errors`` of a config that cannot be read as settings, plus those of the rule files in
+    the default ``rules/`` folder beside it (channel names unchecked: they are unknown)."""
+    errors = list(errors)
+    files, problem = expand_rule_paths("rules/", path.parent)
+    if not problem:
+        collect_rules(files, {}, None, errors)
+    return sort_errors(errors)
 
 
 def _optional_listen(value: Any) -> str:

@@ -306,7 +306,7 @@ def collect_rules(
             chk.error(Pos(0, 0), f"cannot read rule file: {exc.strerror}")
             continue
         try:
-            doc = parse_yaml(data, str(path))
+            doc = parse_yaml(data, str(path), errors=ctx.errors)
         except ConfigErrors as exc:
             ctx.errors.extend(exc.errors)
             continue

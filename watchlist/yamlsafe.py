@@ -32,6 +32,13 @@ _SCALARS = SafeConstructor()
 T = TypeVar("T")
 
 
+class _Dropped:
+    """A value whose tag was refused: its key or item is left out."""
+
+
+_DROPPED = _Dropped()
+
+
 class Pos(NamedTuple):
     """A 1-based line and column in a YAML file."""
 
@@ -115,7 +122,7 @@ class _Builder:
     def scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag
         if not self.tag(node, *_SCALAR_TAGS):
-            return None
+            return _DROPPED
         if tag in (_T + "str", _T + "timestamp", _T + "value"):
             return str(node.value)
         try:
@@ -130,17 +137,22 @@ class _Builder:
             self.error(_pos(node), f"'{node.value}' is not a valid {tag.replace(_T, '')}")
             return None
 
-    def sequence(self, node: yaml.SequenceNode, depth: int) -> YSeq:
-        self.tag(node, "seq")
+    def sequence(self, node: yaml.SequenceNode, depth: int) -> YSeq | _Dropped:
+        if not self.tag(node, "seq"):
+            return _DROPPED
         out = YSeq(_pos(node))
         for item in node.value:
-            out.append(self.build(item, depth + 1))
+            value = self.build(item, depth + 1)
+            if value is _DROPPED:
+                continue
+            out.append(value)
             out.item_pos.append(_pos(item))
             out.raw.append(item.value if isinstance(item, yaml.ScalarNode) else None)
         return out
 
-    def mapping(self, node: yaml.MappingNode, depth: int) -> YMap:
-        self.tag(node, "map")
+    def mapping(self, node: yaml.MappingNode, depth: int) -> YMap | _Dropped:
+        if not self.tag(node, "map"):
+            return _DROPPED
         out = YMap(_pos(node))
         merges: list[YMap] = []
         for key_node, value_node in node.value:
@@ -159,7 +171,10 @@ class _Builder:
                     "remove one of them",
                 )
                 continue
-            out[key] = self.build(value_node, depth + 1)
+            value = self.build(value_node, depth + 1)
+            if value is _DROPPED:
+                continue
+            out[key] = value
             out.key_pos[key] = _pos(key_node)
             out.value_pos[key] = _pos(value_node)
             out.raw[key] = value_node.value if isinstance(value_node, yaml.ScalarNode) else None
@@ -179,7 +194,7 @@ class _Builder:
             value = self.build(n, depth + 1)
             if isinstance(value, YMap):
                 found.append(value)
-            else:
+            elif value is not _DROPPED:
                 self.error(_pos(n), "'<<' merges only mappings")
         return found
 
@@ -227,23 +242,34 @@ def _check_size(root: yaml.Node, max_revisits: int) -> int:
     )
 
 
-def parse_yaml(data: str | bytes, path: str, *, max_nodes: int = MAX_NODES) -> Any:
+def parse_yaml(
+    data: str | bytes,
+    path: str,
+    *,
+    max_nodes: int = MAX_NODES,
+    errors: list[ConfigError] | None = None,
+) -> Any:
     """The single YAML document in ``data`` as YMap / YSeq / scalars (None when empty).
 
     Raises ConfigErrors listing every problem, each at its position in ``path``.
+    With ``errors`` given, problems that leave a usable document (a duplicate key:
+    the first one is kept; a banned tag or a bad scalar: the value reads as null)
+    are appended there instead and the document is returned, so that validation
+    can go on and report everything else; only unreadable YAML, a file too big
+    or an alias bomb still raise.
     The cyclic garbage collector is paused meanwhile: the many short-lived node
     objects otherwise make it run over and over (about 5x slower on big files).
     """
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _parse(data, path, max_nodes)
+        return _parse(data, path, max_nodes, errors)
     finally:
         if paused:
             gc.enable()
 
 
-def _parse(data: str | bytes, path: str, max_nodes: int) -> Any:
+def _parse(data: str | bytes, path: str, max_nodes: int, errors: list[ConfigError] | None) -> Any:
     size = len(data.encode("utf-8") if isinstance(data, str) else data)
     if size > MAX_BYTES:
         raise ConfigErrors(
@@ -276,8 +302,13 @@ def _parse(data: str | bytes, path: str, max_nodes: int) -> Any:
         value = builder.build(node)
     except _Refused as exc:
         builder.error(exc.pos, exc.message)
-    if builder.errors:
+        raise ConfigErrors(builder.errors) from None
+    if value is _DROPPED:
+        value = None
+    if builder.errors and errors is None:
         raise ConfigErrors(builder.errors)
+    if errors is not None:
+        errors.extend(builder.errors)
     return value
 
 
