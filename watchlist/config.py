@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from watchlist.deliver import check_url
 from watchlist.durations import parse_listen, parse_rate, positive_duration, seconds, size
 from watchlist.errors import ConfigError, ConfigErrors, did_you_mean, redact, sort_errors
 from watchlist.models import (
@@ -213,6 +214,8 @@ def _urls(value: Any, pos: Pos, chk: Checker, name: str) -> tuple[str, ...]:
     for url, upos in items:
         if isinstance(url, str) and _URL.match(url.strip()):
             urls.append(url.strip())
+            if problem := check_url(url.strip()):
+                chk.error(upos, f"channel '{name}': {problem}")
         else:
             what = "text that is not a URL" if isinstance(url, str) else describe(url)
             chk.error(
