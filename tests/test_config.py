@@ -221,6 +221,18 @@ def test_unknown_scheme_error_names_only_the_scheme(tmp_path: Path) -> None:
     ]
 
 
+def test_templates_using_every_token_pass(tmp_path: Path) -> None:
+    """Title and body templates using every documented token load without an error."""
+    body = (
+        "{{ rule }} {{ title }} {{ url }} {{ summary }} {{ snippet }} {{ source }} "
+        "{{ published }} {{ score }} {{ hits[0].term }} {{ also_in|join(', ') }}"
+    )
+    cfg = load_config(
+        setup(tmp_path, f'templates:\n  title: "{{{{ title }}}}"\n  body: "{body}"\n')
+    )
+    assert cfg.templates.body == body
+
+
 BAD_CONFIGS = [
     ("timezone: Asia/Shangai\n",
      "config.yaml:1:11: unknown time zone 'Asia/Shangai' (did you mean 'Asia/Shanghai'?)"),
@@ -295,6 +307,14 @@ BAD_CONFIGS = [
     ("templates:\n  title: '{{ rule '\n",
      "config.yaml:2:10: title template, line 1: unexpected end of template, expected "
      "'end of print statement'."),
+    ("templates:\n  title: '{{ titel }}'\n",
+     "config.yaml:2:10: template 'title': 'titel' is undefined; did you mean 'title'?"),
+    ("templates:\n  body: \"{{ snippet }}\\n{{ link }}\"\n",
+     "config.yaml:2:9: template 'body': 'link' is undefined; the names are rule, title, url, "
+     "summary, snippet, source, published, score, hits, also_in"),
+    ("templates:\n  body: '{{ url.__class__ }}'\n",
+     "config.yaml:2:9: template 'body': access to attribute '__class__' of 'str' object is "
+     "unsafe."),
     ("templates:\n  footer: x\n",
      "config.yaml:2:3: unknown key 'footer' in templates; known keys: title, body"),
     ("delivery: {retry_horizon: never}\n",

@@ -39,6 +39,7 @@ from watchlist.rules import (
     load_rules,
     read_settings,
 )
+from watchlist.templates import template_problem
 from watchlist.yamlsafe import Checker, Pos, YMap, YSeq, describe, parse_yaml
 
 TOP_KEYS: tuple[str, ...] = (
@@ -274,6 +275,9 @@ def _template(m: YMap, key: str, chk: Checker) -> str | None:
             SandboxedEnvironment().parse(text)
         except jinja2.TemplateSyntaxError as exc:
             chk.error(m.value_pos[key], f"{key} template, line {exc.lineno}: {exc.message}")
+        else:
+            if problem := template_problem(text, key):
+                chk.error(m.value_pos[key], f"template '{key}': {problem}")
     return text
 
 
