@@ -102,9 +102,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         code: int = args._run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
     return code
+
+
+def _silence_stdout() -> None:
+    """Point standard output at devnull, so the reader that went away (``| head``) costs no
+    traceback at exit (the recipe in Python's signal docs, "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (captured)
+        pass
 
 
 if __name__ == "__main__":
