@@ -143,3 +143,23 @@ def test_unreadable_config_still_checks_the_rules_folder(tmp_path: Path) -> None
     assert done.returncode == 1
     assert lines[0].startswith("config.yaml:2:1: invalid YAML:")
     assert "rules/r.yaml:2:3: unknown key 'keyword' in a rule (did you mean 'keywords'?)" in lines
+
+
+def test_rss_source_with_missing_local_file(tmp_path: Path) -> None:
+    """An rss source whose url is a local path that does not exist is an error at that url."""
+    config = (
+        "sources:\n"
+        "  - {name: here, type: rss, url: feeds/here.xml}\n"
+        "  - {name: gone, type: rss, url: feeds/gone.xml}\n"
+        "  - {name: web, type: rss, url: 'https://example.com/a.xml'}\n"
+    )
+    write(tmp_path, config, "- name: r\n  keywords: [IPO]\n")
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds" / "here.xml").write_text("<rss/>", encoding="utf-8")
+    done = check(tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "config.yaml:3:34: url: no feed file at feeds/gone.xml; check the path, "
+        "or give an http(s) URL",
+        "watchlist check: 1 error",
+    ]

@@ -57,3 +57,36 @@ def test_output_reaches_an_open_pipe() -> None:
     done = watchlist("scan", "-c", str(CONFIG), "--json", str(FEED))
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith('{"article": ')
+
+
+@pytest.mark.parametrize("command", ["check", "status", "notify-test console", "scan x.xml"])
+def test_missing_config_given_with_c_is_a_usage_error(tmp_path: Path, command: str) -> None:
+    """-c naming a file that does not exist exits 2 with one line naming the option and file."""
+    done = watchlist(*command.split(), "-c", "nope.yaml", cwd=tmp_path)
+    name = command.split()[0]
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"watchlist {name}: -c nope.yaml: no such file; check the path "
+        "(without -c, ./config.yaml is used)\n"
+    )
+
+
+def test_config_option_naming_a_folder_is_a_usage_error(tmp_path: Path) -> None:
+    """-c naming a folder exits 2 and suggests the config file inside it."""
+    (tmp_path / "site").mkdir()
+    done = watchlist("check", "-c", "site", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "watchlist check: -c site: is a folder; name the config file in it, "
+        "such as site/config.yaml\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["scan", "explain star-market-future-industries"])
+def test_missing_input_is_named_once(tmp_path: Path, command: str) -> None:
+    """An input file that does not exist is named once in the error, and the exit code is 1."""
+    missing = str(tmp_path / "missing.xml")
+    done = watchlist(*command.split(), "-c", str(CONFIG), missing)
+    name = command.split()[0]
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0] == f"watchlist {name}: {missing}: no such file"
