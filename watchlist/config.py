@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from watchlist.checker import Checker
 from watchlist.deliver import check_url
 from watchlist.durations import parse_listen, parse_rate, positive_duration, seconds, size
 from watchlist.envvars import interpolate
@@ -48,7 +49,7 @@ from watchlist.rules import (
     read_settings,
 )
 from watchlist.templates import template_problem
-from watchlist.yamlsafe import Checker, Pos, YMap, YSeq, describe, parse_yaml
+from watchlist.yamlsafe import Pos, YMap, YSeq, describe, parse_yaml
 
 TOP_KEYS: tuple[str, ...] = (
     "timezone",

@@ -18,10 +18,11 @@ from typing import Any
 
 from croniter import croniter
 
+from watchlist.checker import Checker
 from watchlist.durations import parse_duration
 from watchlist.errors import ConfigError, ConfigErrors, did_you_mean, display_path, sort_errors
 from watchlist.models import FIELDS, GROUPS, Entry, Rule
-from watchlist.yamlsafe import Checker, Pos, YMap, YSeq, describe, parse_yaml
+from watchlist.yamlsafe import Pos, YMap, YSeq, describe, parse_yaml
 
 RULE_KEYS: tuple[str, ...] = (
     "name",
