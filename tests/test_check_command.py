@@ -117,3 +117,49 @@ def test_malformed_yaml_reports_position(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert done.stderr.splitlines()[0].startswith("rules/r.yaml:3:1: invalid YAML:")
+
+
+def test_duplicate_key_does_not_hide_other_errors(tmp_path: Path) -> None:
+    """A duplicate key or refused tag is one error among all the others, in every file."""
+    config = "channels:\n  console: console://\n  console: console://\ntimezon: UTC\n"
+    rules = "- name: r\n  keywords: [IPO]\n  keyword: [IPOs]\n  priority: !!python/name:os.system\n"
+    write(tmp_path, config, rules)
+    done = check(tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "config.yaml:3:3: duplicate key 'console' (first at line 2, column 3); remove one of them",
+        "config.yaml:4:1: unknown key 'timezon' in config (did you mean 'timezone'?)",
+        "rules/r.yaml:3:3: unknown key 'keyword' in a rule (did you mean 'keywords'?)",
+        "rules/r.yaml:4:13: tag '!!python/name:os.system' is not allowed; remove it",
+        "watchlist check: 4 errors",
+    ]
+
+
+def test_unreadable_config_still_checks_the_rules_folder(tmp_path: Path) -> None:
+    """Config YAML that cannot be read is reported, and rules/ beside it is checked too."""
+    write(tmp_path, "timezone: [UTC\n", "- name: r\n  keyword: [IPO]\n")
+    done = check(tmp_path)
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1
+    assert lines[0].startswith("config.yaml:2:1: invalid YAML:")
+    assert "rules/r.yaml:2:3: unknown key 'keyword' in a rule (did you mean 'keywords'?)" in lines
+
+
+def test_rss_source_with_missing_local_file(tmp_path: Path) -> None:
+    """An rss source whose url is a local path that does not exist is an error at that url."""
+    config = (
+        "sources:\n"
+        "  - {name: here, type: rss, url: feeds/here.xml}\n"
+        "  - {name: gone, type: rss, url: feeds/gone.xml}\n"
+        "  - {name: web, type: rss, url: 'https://example.com/a.xml'}\n"
+    )
+    write(tmp_path, config, "- name: r\n  keywords: [IPO]\n")
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds" / "here.xml").write_text("<rss/>", encoding="utf-8")
+    done = check(tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "config.yaml:3:34: url: no feed file at feeds/gone.xml; check the path, "
+        "or give an http(s) URL",
+        "watchlist check: 1 error",
+    ]

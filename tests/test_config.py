@@ -211,6 +211,28 @@ def test_secrets_never_appear_in_errors(tmp_path: Path) -> None:
     assert not any("sekrit" in e for e in errors)
 
 
+def test_unknown_scheme_error_names_only_the_scheme(tmp_path: Path) -> None:
+    """A channel URL with an unknown scheme is reported without the rest of the URL."""
+    path = setup(tmp_path, "channels:\n  c: 'xyzzy://me:pa55word-x@host/${TOK}'\n")
+    errors = config_errors(path, env={"TOK": "tok-sekrit"})
+    assert errors == [
+        "config.yaml:2:6: channel 'c': unknown Apprise scheme 'xyzzy'; see "
+        "https://github.com/caronc/apprise/wiki for the services and their URLs"
+    ]
+
+
+def test_templates_using_every_token_pass(tmp_path: Path) -> None:
+    """Title and body templates using every documented token load without an error."""
+    body = (
+        "{{ rule }} {{ title }} {{ url }} {{ summary }} {{ snippet }} {{ source }} "
+        "{{ published }} {{ score }} {{ hits[0].term }} {{ also_in|join(', ') }}"
+    )
+    cfg = load_config(
+        setup(tmp_path, f'templates:\n  title: "{{{{ title }}}}"\n  body: "{body}"\n')
+    )
+    assert cfg.templates.body == body
+
+
 BAD_CONFIGS = [
     ("timezone: Asia/Shangai\n",
      "config.yaml:1:11: unknown time zone 'Asia/Shangai' (did you mean 'Asia/Shanghai'?)"),
@@ -267,6 +289,10 @@ BAD_CONFIGS = [
     ("channels:\n  c: not a url\n",
      "config.yaml:2:6: channel 'c': expected an Apprise URL such as slack://... or "
      "mailto://..., found text that is not a URL"),
+    ("channels:\n  bad: slak://a/b/c\n",
+     "config.yaml:2:8: channel 'bad': unknown Apprise scheme 'slak'; did you mean 'slack'?"),
+    ("channels:\n  c: {urls: [console://, json://x, 'Tgramm://tok/chat']}\n",
+     "config.yaml:2:36: channel 'c': unknown Apprise scheme 'tgramm'; did you mean 'tgram'?"),
     ("channels:\n  c: []\n",
      "config.yaml:2:6: channel 'c': expected an Apprise URL or a list of them, found nothing"),
     ("channels:\n  c: {url: json://x, urls: [json://y]}\n",
@@ -281,6 +307,14 @@ BAD_CONFIGS = [
     ("templates:\n  title: '{{ rule '\n",
      "config.yaml:2:10: title template, line 1: unexpected end of template, expected "
      "'end of print statement'."),
+    ("templates:\n  title: '{{ titel }}'\n",
+     "config.yaml:2:10: template 'title': 'titel' is undefined; did you mean 'title'?"),
+    ("templates:\n  body: \"{{ snippet }}\\n{{ link }}\"\n",
+     "config.yaml:2:9: template 'body': 'link' is undefined; the names are rule, title, url, "
+     "summary, snippet, source, published, score, hits, also_in"),
+    ("templates:\n  body: '{{ url.__class__ }}'\n",
+     "config.yaml:2:9: template 'body': access to attribute '__class__' of 'str' object is "
+     "unsafe."),
     ("templates:\n  footer: x\n",
      "config.yaml:2:3: unknown key 'footer' in templates; known keys: title, body"),
     ("delivery: {retry_horizon: never}\n",

@@ -322,3 +322,25 @@ def test_sec_company_watchlist_loads_quickly(tmp_path: Path) -> None:
     assert len(rule.companies) == len(rows)
     assert rule.companies[0].aliases == (str(rows[0]["ticker"]),)
     assert elapsed < 3.0, f"took {elapsed:.2f} s"
+
+
+SEED = (
+    Path(__file__).resolve().parent.parent.parent / "shared" / "seeds" / "000_dffc7b51e9925ef8.txt"
+)
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason=f"seed story not found at {SEED}")
+def test_example_rule_keywords_catch_the_seed_headline() -> None:
+    """The example rule's keywords match "IPOs" in the seed headline (IPO alone is exact)."""
+    from dataclasses import replace
+
+    from watchlist.articles import make_article
+    from watchlist.match.oracle import oracle_match
+
+    example = Path(__file__).resolve().parent.parent / "rules" / "star-market.yaml"
+    (rule,) = load_rules([example])
+    only_keywords = replace(rule, topics=(), companies=(), exchanges=(), exclude=())
+    headline = SEED.read_text(encoding="utf-8").splitlines()[0]
+    article = make_article({"title": headline}, "seed")
+    (match,) = oracle_match([only_keywords], article)
+    assert [(h.group, h.entry, h.text) for h in match.hits] == [("keywords", "IPO", "IPOs")]

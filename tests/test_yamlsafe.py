@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from watchlist.errors import ConfigErrors
+from watchlist.errors import ConfigError, ConfigErrors
 from watchlist.yamlsafe import MAX_BYTES, Pos, YMap, YSeq, parse_yaml
 
 
@@ -89,6 +89,29 @@ def test_duplicate_keys_at_any_depth(text: str, expected: list[str]) -> None:
 def test_non_standard_tags_are_refused(text: str, expected: str) -> None:
     """python/* and every non-standard tag is an error at the tagged value."""
     assert errors_of(text) == [f"{expected} is not allowed; remove it"]
+
+
+def test_collected_errors_keep_the_document_usable() -> None:
+    """Given an error list, a duplicate keeps its first value and a refused tag drops its key."""
+    found: list[ConfigError] = []
+    text = "a: 1\nb: !!python/name:os.system\nc: [1, !!binary aGk=, 3]\na: 2\nd: x\n"
+    doc = parse_yaml(text, "f.yaml", errors=found)
+    assert doc == {"a": 1, "c": [1, 3], "d": "x"}
+    assert doc.value_pos["d"] == Pos(5, 4)
+    assert [str(e) for e in found] == [
+        "f.yaml:2:4: tag '!!python/name:os.system' is not allowed; remove it",
+        "f.yaml:3:8: tag '!!binary' is not allowed; remove it",
+        "f.yaml:4:1: duplicate key 'a' (first at line 1, column 1); remove one of them",
+    ]
+
+
+def test_collected_errors_still_raise_for_unreadable_yaml() -> None:
+    """Unreadable YAML and alias bombs raise even when an error list is given."""
+    found: list[ConfigError] = []
+    with pytest.raises(ConfigErrors, match="invalid YAML"):
+        parse_yaml("a: [1\n", "f.yaml", errors=found)
+    with pytest.raises(ConfigErrors, match="document too large"):
+        parse_yaml(billion_laughs(2), "f.yaml", max_nodes=100, errors=found)
 
 
 def test_billion_laughs_fails_fast() -> None:

@@ -100,11 +100,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 2
+    if problem := _config_option_problem(args):
+        print(f"watchlist {args.command}: {problem}", file=sys.stderr)
+        return 2
     try:
         code: int = args._run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
     return code
+
+
+def _config_option_problem(args: argparse.Namespace) -> str:
+    """Why the file named by ``-c`` cannot be a config (a usage error), or ``""``."""
+    from watchlist.errors import display_path
+
+    given: Path | None = getattr(args, "config", None)
+    if given is None:
+        return ""
+    shown = display_path(given)
+    if given.is_dir():
+        return f"-c {shown}: is a folder; name the config file in it, such as {shown}/config.yaml"
+    if not given.exists():
+        return f"-c {shown}: no such file; check the path (without -c, ./config.yaml is used)"
+    return ""
+
+
+def _silence_stdout() -> None:
+    """Point standard output at devnull, so the reader that went away (``| head``) costs no
+    traceback at exit (the recipe in Python's signal docs, "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (captured)
+        pass
 
 
 if __name__ == "__main__":

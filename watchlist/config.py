@@ -20,8 +20,18 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from watchlist.checker import Checker
+from watchlist.deliver import check_url
 from watchlist.durations import parse_listen, parse_rate, positive_duration, seconds, size
-from watchlist.errors import ConfigError, ConfigErrors, did_you_mean, redact, sort_errors
+from watchlist.envvars import interpolate
+from watchlist.errors import (
+    ConfigError,
+    ConfigErrors,
+    did_you_mean,
+    display_path,
+    redact,
+    sort_errors,
+)
 from watchlist.models import (
     ChannelConfig,
     Config,
@@ -38,7 +48,8 @@ from watchlist.rules import (
     load_rules,
     read_settings,
 )
-from watchlist.yamlsafe import Checker, Pos, YMap, YSeq, describe, parse_yaml
+from watchlist.templates import template_problem
+from watchlist.yamlsafe import Pos, YMap, YSeq, describe, parse_yaml
 
 TOP_KEYS: tuple[str, ...] = (
     "timezone",
@@ -59,68 +70,8 @@ SOURCE_EXTRA: dict[str, tuple[str, ...]] = {
     "http": ("listen", "token"),
 }
 CHANNEL_KEYS: tuple[str, ...] = ("url", "urls", "rate_limit", "format")
-_VAR = re.compile(r"\$\$\{|\$\{([^}]*)(\})?")
-_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?", re.S)
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 __all__ = ["ConfigError", "ConfigErrors", "load_config", "load_rules"]
-
-
-# ------------------------------------------------------------------ ${VAR}
-
-
-def _substitute(text: str, env: Mapping[str, str], secrets: list[str]) -> tuple[str, list[str]]:
-    """``text`` with ${VAR} replaced; returns (result, problems). On problems, ``text`` as is."""
-    problems: list[str] = []
-    found: list[str] = []
-
-    def one(m: re.Match[str]) -> str:
-        if m.group(0) == "$${":
-            return "${"
-        body, closed = m.group(1), m.group(2)
-        name = _NAME.fullmatch(body) if closed else None
-        if name is None:
-            what = "unclosed '${'" if not closed else f"'${{{body}}}' is not a variable name"
-            problems.append(f"{what}; write $${{ for a literal ${{")
-            return ""
-        value = env.get(name.group(1))
-        if value is None and name.group(2) is not None:
-            return name.group(2)
-        if value is None:
-            var = name.group(1)
-            problems.append(
-                f"environment variable {var} is not set; set it, or write ${{{var}:-default}}"
-            )
-            return ""
-        found.append(value)
-        return value
-
-    result = _VAR.sub(one, text)
-    if problems:
-        return text, problems
-    secrets.extend(found)
-    return result, []
-
-
-def _interpolate(node: Any, chk: Checker, env: Mapping[str, str], secrets: list[str]) -> None:
-    """Replace ${VAR} in every text value of the tree, in place."""
-    if isinstance(node, YMap):
-        for key, value in node.items():
-            if isinstance(value, str) and "$" in value:
-                node[key], problems = _substitute(value, env, secrets)
-                node.raw[key] = node[key]
-                for problem in problems:
-                    chk.error(node.value_pos[key], problem)
-            else:
-                _interpolate(value, chk, env, secrets)
-    elif isinstance(node, YSeq):
-        for i, value in enumerate(node):
-            if isinstance(value, str) and "$" in value:
-                node[i], problems = _substitute(value, env, secrets)
-                node.raw[i] = node[i]
-                for problem in problems:
-                    chk.error(node.item_pos[i], problem)
-            else:
-                _interpolate(value, chk, env, secrets)
 
 
 def _local(value: str, base: Path) -> str:
@@ -130,7 +81,9 @@ def _local(value: str, base: Path) -> str:
 # ------------------------------------------------------------------ sections
 
 
-def _source(m: Any, pos: Pos, chk: Checker, base: Path, secrets: list[str]) -> SourceConfig | None:
+def _source(
+    m: Any, pos: Pos, chk: Checker, base: Path, secrets: list[str], check_paths: bool
+) -> SourceConfig | None:
     if not isinstance(m, YMap):
         chk.error(pos, f"expected a source (a mapping with name: and type:), found {describe(m)}")
         return None
@@ -158,6 +111,12 @@ def _source(m: Any, pos: Pos, chk: Checker, base: Path, secrets: list[str]) -> S
         elif _URL.match(url) and not url.startswith(("http://", "https://")):
             chk.error(m.value_pos["url"], "url must be an http(s) URL or a local file path")
         fields["url"] = url if _URL.match(url) else _local(url, base)
+        if check_paths and not _URL.match(url) and not Path(fields["url"]).is_file():
+            shown = display_path(fields["url"])
+            chk.error(
+                m.value_pos["url"],
+                f"url: no feed file at {shown}; check the path, or give an http(s) URL",
+            )
     if kind == "folder" and (folder := chk.text(m, "path")):
         fields["path"] = _local(folder, base)
     if kind == "http":
@@ -178,7 +137,9 @@ def _source(m: Any, pos: Pos, chk: Checker, base: Path, secrets: list[str]) -> S
     )
 
 
-def _sources(doc: YMap, chk: Checker, base: Path, secrets: list[str]) -> list[SourceConfig]:
+def _sources(
+    doc: YMap, chk: Checker, base: Path, secrets: list[str], check_paths: bool
+) -> list[SourceConfig]:
     value = doc.get("sources")
     if value is None:
         return []
@@ -188,7 +149,7 @@ def _sources(doc: YMap, chk: Checker, base: Path, secrets: list[str]) -> list[So
     out: list[SourceConfig] = []
     seen: dict[str, int] = {}
     for item, pos in zip(value, value.item_pos, strict=True):
-        src = _source(item, pos, chk, base, secrets)
+        src = _source(item, pos, chk, base, secrets, check_paths)
         if src is None:
             continue
         if src.name in seen:
@@ -213,6 +174,8 @@ def _urls(value: Any, pos: Pos, chk: Checker, name: str) -> tuple[str, ...]:
     for url, upos in items:
         if isinstance(url, str) and _URL.match(url.strip()):
             urls.append(url.strip())
+            if problem := check_url(url.strip()):
+                chk.error(upos, f"channel '{name}': {problem}")
         else:
             what = "text that is not a URL" if isinstance(url, str) else describe(url)
             chk.error(
@@ -271,6 +234,9 @@ def _template(m: YMap, key: str, chk: Checker) -> str | None:
             SandboxedEnvironment().parse(text)
         except jinja2.TemplateSyntaxError as exc:
             chk.error(m.value_pos[key], f"{key} template, line {exc.lineno}: {exc.message}")
+        else:
+            if problem := template_problem(text, key):
+                chk.error(m.value_pos[key], f"template '{key}': {problem}")
     return text
 
 
@@ -301,15 +267,23 @@ def _state(doc: YMap, chk: Checker, base: Path) -> str:
 # ------------------------------------------------------------------ load_config
 
 
-def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
-    """The validated config in ``path`` with its rules; raises ConfigErrors listing every error."""
+def load_config(
+    path: Path, env: Mapping[str, str] | None = None, *, check_paths: bool = False
+) -> Config:
+    """The validated config in ``path`` with its rules; raises ConfigErrors listing every error.
+
+    ``check_paths`` (for ``watchlist check``) also reports an rss source whose local file
+    does not exist; the daemon itself only records such a source's error when it polls.
+    """
     path = Path(path).expanduser().resolve()
     env = os.environ if env is None else env
     errors: list[ConfigError] = []
     secrets: list[str] = []
     chk = Checker(str(path), errors)
     try:
-        doc = parse_yaml(path.read_bytes(), str(path))
+        doc = parse_yaml(path.read_bytes(), str(path), errors=errors)
+    except ConfigErrors as exc:
+        raise ConfigErrors(_unreadable(path, exc.errors)) from None
     except FileNotFoundError:
         hint = (
             f"config file not found; to start, copy config.example.yaml to {path.name} "
@@ -321,14 +295,15 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
     if doc is None:
         doc = YMap(Pos(1, 1))
     if not isinstance(doc, YMap):
-        raise ConfigErrors([ConfigError(str(path), 1, 1, "expected a mapping of settings")])
+        chk.error(Pos(1, 1), "expected a mapping of settings")
+        raise ConfigErrors(_unreadable(path, errors))
     base = path.parent
     chk.keys(doc, TOP_KEYS, "config")
-    _interpolate(doc, chk, env, secrets)
+    interpolate(doc, chk, env, secrets)
     timezone = _timezone(doc, chk)
     state = _state(doc, chk, base)
     channels, channel_names = _channels(doc, chk)
-    sources = _sources(doc, chk, base, secrets)
+    sources = _sources(doc, chk, base, secrets, check_paths)
     defaults = read_settings(_section(doc, "defaults", DEFAULT_KEYS, chk), chk, channel_names)
     templates = _section(doc, "templates", ("title", "body"), chk)
     delivery = _section(doc, "delivery", ("retry_horizon", "timeout"), chk)
@@ -367,6 +342,16 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
     if errors:
         raise ConfigErrors(sort_errors(redact(errors, secrets)))
     return config
+
+
+def _unreadable(path: Path, errors: list[ConfigError]) -> list[ConfigError]:
+    """``errors`` of a config that cannot be read as settings, plus those of the rule files in
+    the default ``rules/`` folder beside it (channel names unchecked: they are unknown)."""
+    errors = list(errors)
+    files, problem = expand_rule_paths("rules/", path.parent)
+    if not problem:
+        collect_rules(files, {}, None, errors)
+    return sort_errors(errors)
 
 
 def _optional_listen(value: Any) -> str:

@@ -170,3 +170,29 @@ def send(
     if not problems:
         return SendResult(True, "delivered", tuple(delivered))
     return SendResult(False, "; ".join(problems), tuple(delivered), timed_out, unreachable)
+
+
+def known_schemes() -> frozenset[str]:
+    """Every URL scheme Apprise has a service for (``console`` included), lower case."""
+    from apprise import manager_plugins
+
+    manager: Any = manager_plugins.NotificationManager  # a shared singleton, loaded once
+    return frozenset(str(s).lower() for s in manager().schemas())
+
+
+def check_url(url: str) -> str | None:
+    """None when Apprise has a service for ``url``'s scheme, else the problem in words.
+
+    The words name only the scheme, never the rest of the URL (it may hold secrets).
+    """
+    import difflib
+
+    scheme = url.split("://", 1)[0].strip().lower()
+    known = known_schemes()
+    if scheme in known:
+        return None
+    close = difflib.get_close_matches(scheme, sorted(known), n=1, cutoff=0.6)
+    if close:
+        return f"unknown Apprise scheme '{scheme}'; did you mean '{close[0]}'?"
+    wiki = "https://github.com/caronc/apprise/wiki"
+    return f"unknown Apprise scheme '{scheme}'; see {wiki} for the services and their URLs"

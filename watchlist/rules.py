@@ -18,10 +18,11 @@ from typing import Any
 
 from croniter import croniter
 
+from watchlist.checker import Checker
 from watchlist.durations import parse_duration
 from watchlist.errors import ConfigError, ConfigErrors, did_you_mean, display_path, sort_errors
 from watchlist.models import FIELDS, GROUPS, Entry, Rule
-from watchlist.yamlsafe import Checker, Pos, YMap, YSeq, describe, parse_yaml
+from watchlist.yamlsafe import Pos, YMap, YSeq, describe, parse_yaml
 
 RULE_KEYS: tuple[str, ...] = (
     "name",
@@ -306,7 +307,7 @@ def collect_rules(
             chk.error(Pos(0, 0), f"cannot read rule file: {exc.strerror}")
             continue
         try:
-            doc = parse_yaml(data, str(path))
+            doc = parse_yaml(data, str(path), errors=ctx.errors)
         except ConfigErrors as exc:
             ctx.errors.extend(exc.errors)
             continue

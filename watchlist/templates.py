@@ -9,6 +9,8 @@ so a template mistake never loses an alert.
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -237,3 +239,62 @@ def _more(titles: Sequence[str], fmt: str) -> str:
     bullet = "- " if fmt == "markdown" else "  - "
     lines = [f"{bullet}{_md_escape(t) if fmt == 'markdown' else t}" for t in titles]
     return f"{head}:\n" + "\n".join(lines)
+
+
+# ------------------------------------------------------------------ validation (for check)
+
+TOKENS: tuple[str, ...] = (
+    "rule",
+    "title",
+    "url",
+    "summary",
+    "snippet",
+    "source",
+    "published",
+    "score",
+    "hits",
+    "also_in",
+)
+_SAMPLE = AlertView(
+    rule="sample-rule",
+    title="Sample headline",
+    url="https://example.com/news/sample",
+    summary="A sample summary.",
+    snippet=Snippet(before="Text before ", hit="the hit", after=" and after."),
+    source="sample-source",
+    published="2024-01-02T03:04:05+00:00",
+    score=95.0,
+    hits=(
+        {
+            "group": "keywords",
+            "entry": "IPO",
+            "term": "IPO",
+            "text": "IPO",
+            "field": "title",
+            "start": 0,
+            "end": 3,
+            "score": 100.0,
+        },
+    ),
+    also_in=("other-source",),
+)
+_UNDEFINED = re.compile(r"'([^']+)' is undefined")
+
+
+def template_problem(source: str, what: str) -> str | None:
+    """None when template ``what`` (title or body) renders a sample alert in the sandbox, in
+    every format it may be used in; else the first problem in words, with a did-you-mean
+    hint for an unknown name. Syntax is assumed checked already."""
+    formats = ("text",) if what == "title" else FORMATS
+    for fmt in formats:
+        try:
+            _compile(source, fmt).render(_context(_SAMPLE, fmt))
+        except Exception as exc:  # an undefined name, a sandbox violation, a bad filter use
+            message = str(exc) or exc.__class__.__name__
+            m = _UNDEFINED.fullmatch(message)
+            close = difflib.get_close_matches(m.group(1), TOKENS, n=1) if m else []
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            if m and not close:
+                hint = f"; the names are {', '.join(TOKENS)}"
+            return f"{message}{hint}"
+    return None

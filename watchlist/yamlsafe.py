@@ -1,4 +1,4 @@
-"""Safe YAML: plain values with their positions, and typed access that reports errors there.
+"""Safe YAML: plain values with their positions (typed reads are in watchlist.checker).
 
 PyYAML's composer gives nodes with marks; we construct plain Python values
 ourselves so that: only standard tags are accepted (never ``!!python/*``);
@@ -12,13 +12,12 @@ mapping and list remembers where each key and value stood, so validation can say
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Collection
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.constructor import SafeConstructor
 
-from watchlist.errors import ConfigError, ConfigErrors, describe, did_you_mean
+from watchlist.errors import ConfigError, ConfigErrors, describe
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_NODES = 100_000  # values that alias re-visits may add on top of the file's own
@@ -26,10 +25,16 @@ MAX_DEPTH = 200
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _T = "tag:yaml.org,2002:"
-__all__ = ["MAX_BYTES", "MAX_NODES", "Checker", "Pos", "YMap", "YSeq", "describe", "parse_yaml"]
+__all__ = ["MAX_BYTES", "MAX_NODES", "Pos", "YMap", "YSeq", "describe", "parse_yaml"]
 _SCALAR_TAGS = {_T + t for t in ("str", "int", "float", "bool", "null", "timestamp", "value")}
 _SCALARS = SafeConstructor()
-T = TypeVar("T")
+
+
+class _Dropped:
+    """A value whose tag was refused: its key or item is left out."""
+
+
+_DROPPED = _Dropped()
 
 
 class Pos(NamedTuple):
@@ -115,7 +120,7 @@ class _Builder:
     def scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag
         if not self.tag(node, *_SCALAR_TAGS):
-            return None
+            return _DROPPED
         if tag in (_T + "str", _T + "timestamp", _T + "value"):
             return str(node.value)
         try:
@@ -130,17 +135,22 @@ class _Builder:
             self.error(_pos(node), f"'{node.value}' is not a valid {tag.replace(_T, '')}")
             return None
 
-    def sequence(self, node: yaml.SequenceNode, depth: int) -> YSeq:
-        self.tag(node, "seq")
+    def sequence(self, node: yaml.SequenceNode, depth: int) -> YSeq | _Dropped:
+        if not self.tag(node, "seq"):
+            return _DROPPED
         out = YSeq(_pos(node))
         for item in node.value:
-            out.append(self.build(item, depth + 1))
+            value = self.build(item, depth + 1)
+            if value is _DROPPED:
+                continue
+            out.append(value)
             out.item_pos.append(_pos(item))
             out.raw.append(item.value if isinstance(item, yaml.ScalarNode) else None)
         return out
 
-    def mapping(self, node: yaml.MappingNode, depth: int) -> YMap:
-        self.tag(node, "map")
+    def mapping(self, node: yaml.MappingNode, depth: int) -> YMap | _Dropped:
+        if not self.tag(node, "map"):
+            return _DROPPED
         out = YMap(_pos(node))
         merges: list[YMap] = []
         for key_node, value_node in node.value:
@@ -159,7 +169,10 @@ class _Builder:
                     "remove one of them",
                 )
                 continue
-            out[key] = self.build(value_node, depth + 1)
+            value = self.build(value_node, depth + 1)
+            if value is _DROPPED:
+                continue
+            out[key] = value
             out.key_pos[key] = _pos(key_node)
             out.value_pos[key] = _pos(value_node)
             out.raw[key] = value_node.value if isinstance(value_node, yaml.ScalarNode) else None
@@ -179,7 +192,7 @@ class _Builder:
             value = self.build(n, depth + 1)
             if isinstance(value, YMap):
                 found.append(value)
-            else:
+            elif value is not _DROPPED:
                 self.error(_pos(n), "'<<' merges only mappings")
         return found
 
@@ -227,23 +240,34 @@ def _check_size(root: yaml.Node, max_revisits: int) -> int:
     )
 
 
-def parse_yaml(data: str | bytes, path: str, *, max_nodes: int = MAX_NODES) -> Any:
+def parse_yaml(
+    data: str | bytes,
+    path: str,
+    *,
+    max_nodes: int = MAX_NODES,
+    errors: list[ConfigError] | None = None,
+) -> Any:
     """The single YAML document in ``data`` as YMap / YSeq / scalars (None when empty).
 
     Raises ConfigErrors listing every problem, each at its position in ``path``.
+    With ``errors`` given, problems that leave a usable document (a duplicate key:
+    the first one is kept; a banned tag or a bad scalar: the value reads as null)
+    are appended there instead and the document is returned, so that validation
+    can go on and report everything else; only unreadable YAML, a file too big
+    or an alias bomb still raise.
     The cyclic garbage collector is paused meanwhile: the many short-lived node
     objects otherwise make it run over and over (about 5x slower on big files).
     """
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _parse(data, path, max_nodes)
+        return _parse(data, path, max_nodes, errors)
     finally:
         if paused:
             gc.enable()
 
 
-def _parse(data: str | bytes, path: str, max_nodes: int) -> Any:
+def _parse(data: str | bytes, path: str, max_nodes: int, errors: list[ConfigError] | None) -> Any:
     size = len(data.encode("utf-8") if isinstance(data, str) else data)
     if size > MAX_BYTES:
         raise ConfigErrors(
@@ -276,111 +300,11 @@ def _parse(data: str | bytes, path: str, max_nodes: int) -> Any:
         value = builder.build(node)
     except _Refused as exc:
         builder.error(exc.pos, exc.message)
-    if builder.errors:
+        raise ConfigErrors(builder.errors) from None
+    if value is _DROPPED:
+        value = None
+    if builder.errors and errors is None:
         raise ConfigErrors(builder.errors)
+    if errors is not None:
+        errors.extend(builder.errors)
     return value
-
-
-class Checker:
-    """Typed reads from YMaps that record an error (and return None) when a value is wrong."""
-
-    def __init__(self, path: str, errors: list[ConfigError]) -> None:
-        self.path = path
-        self.errors = errors
-
-    def error(self, pos: Pos, message: str) -> None:
-        """Record one error at ``pos``."""
-        self.errors.append(ConfigError(self.path, pos.line, pos.column, message))
-
-    def keys(self, m: YMap, allowed: Collection[str], where: str) -> None:
-        """An error for every key of ``m`` not in ``allowed``, with a did-you-mean hint."""
-        for key in m:
-            if key not in allowed:
-                hint = did_you_mean(key, allowed) or f"; known keys: {', '.join(allowed)}"
-                self.error(m.key_pos[key], f"unknown key '{key}' in {where}{hint}")
-
-    def wrong(self, m: YMap, key: str, expected: str) -> None:
-        """A wrong-type error for ``m[key]``."""
-        self.error(m.value_pos[key], f"{key}: expected {expected}, found {describe(m[key])}")
-
-    def text(self, m: YMap, key: str, *, required: str = "") -> str | None:
-        """A non-empty text value (numbers are read as written); ``required`` names the owner."""
-        if key not in m:
-            if required:
-                self.error(m.pos, f"{required} needs '{key}'")
-            return None
-        value, raw = m[key], m.raw[key]
-        if isinstance(value, str) and value.strip():
-            return value
-        if value is not None and raw is not None and not isinstance(value, str):
-            return raw
-        self.wrong(m, key, "text")
-        return None
-
-    def boolean(self, m: YMap, key: str) -> bool | None:
-        """true or false."""
-        if key not in m:
-            return None
-        if isinstance(m[key], bool):
-            return bool(m[key])
-        self.wrong(m, key, "true or false")
-        return None
-
-    def number(self, m: YMap, key: str, low: float, high: float) -> float | None:
-        """A number from ``low`` to ``high``."""
-        if key not in m:
-            return None
-        value = m[key]
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.wrong(m, key, f"a number from {low:g} to {high:g}")
-            return None
-        if not low <= value <= high:
-            self.error(m.value_pos[key], f"{key} must be from {low:g} to {high:g}, not {value:g}")
-            return None
-        return float(value)
-
-    def choice(self, m: YMap, key: str, choices: Collection[str]) -> str | None:
-        """One of ``choices``."""
-        if key not in m:
-            return None
-        value = m[key]
-        if isinstance(value, str) and value in choices:
-            return value
-        quoted = [f"'{c}'" for c in choices]
-        options = ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else quoted[0]
-        if isinstance(value, str):
-            hint = did_you_mean(value, choices)
-            self.error(m.value_pos[key], f"{key} must be {options}, not '{value}'{hint}")
-        else:
-            self.wrong(m, key, options)
-        return None
-
-    def convert(self, m: YMap, key: str, parse: Callable[[Any], T]) -> T | None:
-        """``parse(m[key])``; its ValueError message becomes the error."""
-        if key not in m:
-            return None
-        try:
-            return parse(m[key])
-        except (ValueError, TypeError) as exc:
-            self.error(m.value_pos[key], f"{key}: {exc}")
-            return None
-
-    def text_list(self, m: YMap, key: str) -> list[tuple[str, Pos]] | None:
-        """A list of texts (or one text) with each one's position."""
-        if key not in m:
-            return None
-        value = m[key]
-        if isinstance(value, str) and value.strip():
-            return [(value, m.value_pos[key])]
-        if not isinstance(value, YSeq):
-            self.wrong(m, key, "a list of names")
-            return None
-        out: list[tuple[str, Pos]] = []
-        for item, pos, raw in zip(value, value.item_pos, value.raw, strict=True):
-            if isinstance(item, str) and item.strip():
-                out.append((item, pos))
-            elif item is not None and raw is not None and not isinstance(item, str):
-                out.append((raw, pos))
-            else:
-                self.error(pos, f"{key}: expected a name, found {describe(item)}")
-        return out

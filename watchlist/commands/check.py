@@ -37,7 +37,7 @@ def summary(config: Config) -> str:
 def run(args: argparse.Namespace) -> int:
     """Load everything; print each error on stderr (exit 1) or a summary on stdout (exit 0)."""
     try:
-        config = load_config(config_path(args))
+        config = load_config(config_path(args), check_paths=True)
     except ConfigErrors as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

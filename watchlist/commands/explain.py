@@ -42,7 +42,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         articles = read_inputs([args.input])
-    except (SourceError, OSError, ValueError) as exc:
+    except SourceError as exc:  # its message names the input (a URL in its safe form)
+        print(f"watchlist explain: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
         print(f"watchlist explain: {args.input}: {exc}", file=sys.stderr)
         return 1
     if not articles:

@@ -84,8 +84,10 @@ def _read(inputs: Sequence[str]) -> tuple[list[Article], list[str]]:
     for item in inputs:
         try:
             articles.extend(read_inputs([item]))
-        except (SourceError, OSError) as exc:
-            errors.append(f"{item}: {exc}")
+        except SourceError as exc:  # its message names the input (a URL in its safe form)
+            errors.append(str(exc))
+        except OSError as exc:
+            errors.append(f"{item}: {exc.strerror or exc}")
     return articles, errors
 
 

@@ -1,0 +1,74 @@
+"""``${VAR}`` in config values: replaced from the environment, each value taken kept as a secret.
+
+``$${`` writes a literal ``${``; ``${VAR:-default}`` falls back when VAR is unset.
+An unset variable, or a ``${`` that is not a variable, is an error at the value's
+position that names the variable and how to fix it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from watchlist.checker import Checker
+from watchlist.yamlsafe import YMap, YSeq
+
+_VAR = re.compile(r"\$\$\{|\$\{([^}]*)(\})?")
+_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?", re.S)
+__all__ = ["interpolate", "substitute"]
+
+
+def substitute(text: str, env: Mapping[str, str], secrets: list[str]) -> tuple[str, list[str]]:
+    """``text`` with ${VAR} replaced; returns (result, problems). On problems, ``text`` as is."""
+    problems: list[str] = []
+    found: list[str] = []
+
+    def one(m: re.Match[str]) -> str:
+        if m.group(0) == "$${":
+            return "${"
+        body, closed = m.group(1), m.group(2)
+        name = _NAME.fullmatch(body) if closed else None
+        if name is None:
+            what = "unclosed '${'" if not closed else f"'${{{body}}}' is not a variable name"
+            problems.append(f"{what}; write $${{ for a literal ${{")
+            return ""
+        value = env.get(name.group(1))
+        if value is None and name.group(2) is not None:
+            return name.group(2)
+        if value is None:
+            var = name.group(1)
+            problems.append(
+                f"environment variable {var} is not set; set it, or write ${{{var}:-default}}"
+            )
+            return ""
+        found.append(value)
+        return value
+
+    result = _VAR.sub(one, text)
+    if problems:
+        return text, problems
+    secrets.extend(found)
+    return result, []
+
+
+def interpolate(node: Any, chk: Checker, env: Mapping[str, str], secrets: list[str]) -> None:
+    """Replace ${VAR} in every text value of the tree, in place."""
+    if isinstance(node, YMap):
+        for key, value in node.items():
+            if isinstance(value, str) and "$" in value:
+                node[key], problems = substitute(value, env, secrets)
+                node.raw[key] = node[key]
+                for problem in problems:
+                    chk.error(node.value_pos[key], problem)
+            else:
+                interpolate(value, chk, env, secrets)
+    elif isinstance(node, YSeq):
+        for i, value in enumerate(node):
+            if isinstance(value, str) and "$" in value:
+                node[i], problems = substitute(value, env, secrets)
+                node.raw[i] = node[i]
+                for problem in problems:
+                    chk.error(node.item_pos[i], problem)
+            else:
+                interpolate(value, chk, env, secrets)
