@@ -200,6 +200,7 @@ def test_broken_edit_keeps_old_rules(
     d.wait_note("READY=1", timeout=5)
     status = read_reload_status(cfg.parent / "state" / "watchlist.db")
     assert status is not None and not status.ok
+    assert status.rules == 1  # the rules loaded at start stay in force
     assert any(e.startswith(f"{rules}:") or "main.yaml:" in e for e in status.errors), status
     assert "main.yaml:" in d.log()
     feed.add("Nuclear fusion firm plans listing")

@@ -84,6 +84,17 @@ def test_broken_load_keeps_old_value_and_records_errors(
     assert [m.split(": ", 1)[1] for m in logged] == list(status.errors)
 
 
+def test_failed_first_reload_reports_the_rules_loaded_at_start(tmp_path: Path) -> None:
+    """A reload failing before any reload worked reports the start's rule count, not 0."""
+    applied: list[int] = []
+
+    def load() -> int:
+        raise _Errors([f"{tmp_path}/r.yaml:1:1: bad rule"])
+
+    status = Reloader(load, applied.append, count=lambda n: n, rules=5).reload()
+    assert not status.ok and status.rules == 5 and applied == []
+
+
 @pytest.mark.parametrize(
     ("exc", "expected"),
     [

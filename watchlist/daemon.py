@@ -98,7 +98,9 @@ class Daemon:
         self._store = Store(config.state)
         self._pipeline = Pipeline(self._store, runtime)
         self._client = make_client()
-        self._reloader = Reloader(self._load, self._apply, count=lambda r: len(r.config.rules))
+        self._reloader = Reloader(
+            self._load, self._apply, count=lambda r: len(r.config.rules), rules=len(config.rules)
+        )
 
     def _build_sources(self, config: Config) -> None:
         assert self._client is not None

@@ -1,9 +1,10 @@
 """Hot reload: watch config and rule files, re-read them, swap only what validates.
 
-``Reloader(load, apply)`` runs ``load()`` (parse, validate, build the matcher:
-all the slow work, off the hot path), and only when it succeeds hands the result
-to ``apply`` (a reference swap). It records ``last`` (time, ok, errors), never
-raises, and serialises concurrent reloads. ``ConfigWatcher(paths_fn, on_change)``
+``Reloader(load, apply, rules=N)`` runs ``load()`` (parse, validate, build the
+matcher: all the slow work, off the hot path), and only when it succeeds hands
+the result to ``apply`` (a reference swap). It records ``last`` (time, ok,
+errors, the rules in force: ``N`` from the first load until a reload works),
+never raises, and serialises concurrent reloads. ``ConfigWatcher(paths_fn, on_change)``
 watches files and folders with watchfiles in a background thread and calls
 ``on_change`` after edits settle; it re-reads ``paths_fn()`` after each change,
 so rule files added by a reload are watched too. ``install_sighup`` runs a
@@ -54,6 +55,7 @@ class Reloader(Generic[T]):
         apply: Callable[[T], None],
         *,
         count: Callable[[T], int] | None = None,
+        rules: int = 0,
         on_result: Callable[[ReloadStatus], None] | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
@@ -64,7 +66,7 @@ class Reloader(Generic[T]):
         self._clock = clock
         self._lock = threading.Lock()
         self._last: ReloadStatus | None = None
-        self._rules = 0
+        self._rules = rules  # in force now: what a failed reload reports as kept
 
     @property
     def last(self) -> ReloadStatus | None:
