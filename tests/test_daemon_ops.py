@@ -211,6 +211,46 @@ def test_broken_edit_keeps_old_rules(
     assert d.proc.poll() is None
 
 
+def test_reload_applies_live_settings_and_warns_on_restart_ones(
+    setup: tuple[Path, Feed, Callable[..., Daemon]], http_server: LocalServer
+) -> None:
+    """A reload applies logging live; state: and server.listen warn "needs a restart" and stay."""
+    cfg, feed, start = setup
+    d = start()
+    state = cfg.parent / "state" / "watchlist.db"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    text = cfg.read_text().replace("./state/watchlist.db", "./other/moved.db")
+    text += (
+        f"timezone: Asia/Shanghai\nlogging:\n  format: json\nserver:\n  listen: 127.0.0.1:{port}\n"
+    )
+    cfg.write_text(text)
+    d.wait_note("RELOADING=1", timeout=5)
+    d.wait_note("READY=1", timeout=5)
+    status = read_reload_status(state)
+    assert status is not None and status.ok, status
+    assert len(status.warnings) == 2 and all("needs a restart" in w for w in status.warnings)
+    assert "state:" in status.warnings[0] and "moved.db" in status.warnings[0]
+    assert "server.listen:" in status.warnings[1]
+    assert not (cfg.parent / "other").exists()
+    records = [json.loads(ln) for ln in d.log().splitlines() if ln.startswith("{")]
+    warned = [r for r in records if "needs a restart" in str(r.get("message", r))]
+    assert len(warned) == 2, d.log()[-3000:]
+    feed.add("Nuclear fusion after the reload")
+    assert _wait_alert(http_server, "after the reload")
+    obj = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "watchlist", "status", "--json", "-c", str(cfg)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "HOOK_TOKEN": "x"},
+        ).stdout
+    )
+    assert obj["state"].endswith("moved.db") and obj["daemon"]["running"] is False
+
+
 def test_sighup_reloads(setup: tuple[Path, Feed, Callable[..., Daemon]]) -> None:
     """SIGHUP makes the daemon re-read its files (RELOADING=1, READY=1, status recorded)."""
     cfg, _feed, start = setup

@@ -185,6 +185,16 @@ def test_reload_status_roundtrip(tmp_path: Path) -> None:
     assert reload_status_path(state).name == "watchlist.db.reload.json"
     got = read_reload_status(state)
     assert got == ReloadStatus(T0, False, ("c.yaml:1:1: bad slack://***/y",), 4)
+    write_reload_status(state, ReloadStatus(T0, True, (), 4, ("c.yaml: state: needs a restart",)))
+    assert read_reload_status(state) == ReloadStatus(
+        T0, True, (), 4, ("c.yaml: state: needs a restart",)
+    )
+
+
+def test_apply_warnings_are_recorded_on_a_good_reload() -> None:
+    """Warnings returned by apply (changes needing a restart) are kept in the ok status."""
+    status = Reloader(lambda: 2, lambda _: ["c.yaml: state: needs a restart"], count=int).reload()
+    assert status.ok and status.warnings == ("c.yaml: state: needs a restart",)
 
 
 @pytest.mark.parametrize("content", [None, "", "{", '{"ok": true}', "[]"])

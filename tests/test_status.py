@@ -103,6 +103,10 @@ FULL = _snap(
         ),
         (_snap(), "reload  none recorded"),
         (
+            _snap(last_reload=ReloadStatus(NOW, True, (), 3, ("c.yaml: state: needs a restart",))),
+            "        c.yaml: state: needs a restart",
+        ),
+        (
             FULL,
             "  star-news    rss     15m    3m ago     2h ago   4      in 20m   120       "
             "HTTP 503 from https://x.org/feed?token=***",

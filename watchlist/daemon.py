@@ -5,6 +5,9 @@ catches its own errors (a broken feed never stops the daemon) and is bounded by
 its source's fetch deadline. SIGTERM and Ctrl-C stop cleanly (pending alerts
 stay pending in the store); SIGHUP and edits to config or rule files reload:
 validate first, then swap atomically, keeping the rules in force on error.
+A reload applies rules, sources, channels, templates, delivery settings,
+timezone and logging live; a changed ``state:`` or ``server.listen`` needs a
+restart: the old value stays, and the reload logs and records a warning.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -186,16 +190,40 @@ class Daemon:
 
     # ------------------------------------------------------------------ reload
 
-    def _apply(self, runtime: Runtime) -> None:
+    def _apply(self, runtime: Runtime) -> list[str]:
+        """Put a reloaded config in force; the warnings name what needs a restart instead."""
         old = self.pipeline.runtime.config
-        self.pipeline.swap(runtime)
         new = runtime.config
+        warnings = []
+        kept: dict[str, Any] = {}
+        if new.state != old.state:
+            warnings.append(
+                f"{new.path}: state: changed to {new.state}; this needs a restart "
+                f"(until then the daemon keeps using {old.state})"
+            )
+            kept["state"] = old.state
+        if new.server != old.server:
+            was = old.server.listen or "off"
+            warnings.append(
+                f"{new.path}: server.listen: changed to {new.server.listen or 'off'}; this needs "
+                f"a restart (until then /healthz and /metrics stay as they were: {was})"
+            )
+            kept["server"] = old.server
+        if kept:
+            new = replace(new, **kept)
+            runtime = replace(runtime, config=new)
+        self.pipeline.swap(runtime)  # rules, timezone, channels, templates, delivery
         logs.add_secrets(new.secrets)
+        if new.logging != old.logging:
+            logs.setup_logging(self.log_level or new.logging.level, new.logging.format)
         if new.sources != old.sources:
             self._build_sources(new)
             self._schedule_sources(new)
             self._restart_ingest(new)
+        for warning in warnings:
+            log.warning("%s", warning)
         log.info("configuration reloaded: %d rules in force", len(new.rules))
+        return warnings
 
     def reload(self) -> bool:
         """Re-read config and rules; keep the ones in force if anything is wrong."""

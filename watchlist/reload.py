@@ -2,9 +2,10 @@
 
 ``Reloader(load, apply, rules=N)`` runs ``load()`` (parse, validate, build the
 matcher: all the slow work, off the hot path), and only when it succeeds hands
-the result to ``apply`` (a reference swap). It records ``last`` (time, ok,
-errors, the rules in force: ``N`` from the first load until a reload works),
-never raises, and serialises concurrent reloads. ``ConfigWatcher(paths_fn, on_change)``
+the result to ``apply`` (a reference swap; it may return warnings: changes it
+could not apply). It records ``last`` (time, ok, errors, warnings, the rules in
+force: ``N`` from the first load until a reload works), never raises, and
+serialises concurrent reloads. ``ConfigWatcher(paths_fn, on_change)``
 watches files and folders with watchfiles in a background thread and calls
 ``on_change`` after edits settle; it re-reads ``paths_fn()`` after each change,
 so rule files added by a reload are watched too. ``install_sighup`` runs a
@@ -52,7 +53,7 @@ class Reloader(Generic[T]):
     def __init__(
         self,
         load: Callable[[], T],
-        apply: Callable[[T], None],
+        apply: Callable[[T], Sequence[str] | None],
         *,
         count: Callable[[T], int] | None = None,
         rules: int = 0,
@@ -84,14 +85,14 @@ class Reloader(Generic[T]):
                     log.error("reload failed, the rules in force stay in force: %s", err)
             else:
                 try:
-                    self._apply(value)
+                    warnings = tuple(mask(w) for w in self._apply(value) or ())
                 except Exception as exc:
                     status = ReloadStatus(self._clock(), False, error_messages(exc), self._rules)
                     log.exception("reload could not be applied; the old rules stay in force")
                 else:
                     if self._count is not None:
                         self._rules = self._count(value)
-                    status = ReloadStatus(self._clock(), True, (), self._rules)
+                    status = ReloadStatus(self._clock(), True, (), self._rules, warnings)
                     log.info("reloaded", extra={"rules": self._rules})
             self._last = status
             if self._on_result is not None:

@@ -86,6 +86,7 @@ def render_status(snap: StatusSnapshot) -> str:
         out.append("reload  none recorded")
     elif rl.ok:
         out.append(f"reload  ok {ago(rl.at, now)} ({_when(rl.at)}), {rl.rules} rules in force")
+        out.extend(f"        {mask(w)}" for w in rl.warnings)
     else:
         out.append(
             f"reload  FAILED {ago(rl.at, now)} ({_when(rl.at)}); "
@@ -176,6 +177,7 @@ def snapshot_to_json(snap: StatusSnapshot) -> dict[str, Any]:
             "ok": rl.ok,
             "errors": [mask(e) for e in rl.errors],
             "rules": rl.rules,
+            "warnings": [mask(w) for w in rl.warnings],
         },
         "sources": [
             {
