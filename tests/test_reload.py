@@ -349,3 +349,44 @@ def test_edit_right_after_start_is_not_missed(tmp_path: Path) -> None:
             assert fired.wait(2.0)
         finally:
             watcher.stop()
+
+
+def _inotify_watches() -> int | None:
+    """How many inotify watches this process holds (None where /proc cannot tell)."""
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        return None
+    total = 0
+    for fd in fds.iterdir():
+        try:
+            if os.readlink(fd) != "anon_inode:inotify":
+                continue
+            info = (Path("/proc/self/fdinfo") / fd.name).read_text()
+        except OSError:
+            continue
+        total += sum(1 for line in info.splitlines() if line.startswith("inotify wd:"))
+    return total
+
+
+def test_config_folder_is_not_watched_recursively(tmp_path: Path) -> None:
+    """A config beside many sub-folders (a home folder) adds one watch per folder named, no more."""
+    home = tmp_path / "home"
+    for i in range(40):
+        (home / f"dir{i}" / "deeper").mkdir(parents=True)
+    cfg = home / "config.yaml"
+    cfg.write_text("a: 1\n")
+    rules = home / "rules"
+    rules.mkdir()
+    before = _inotify_watches()
+    if before is None:
+        pytest.skip("needs Linux /proc to count inotify watches")
+    watcher, fired = _watch([cfg, rules], False)
+    try:
+        during = _inotify_watches()
+        assert during is not None and 1 <= during - before <= 3, (before, during)
+        (home / "dir3" / "deeper" / "x.yaml").write_text("- name: x\n")
+        assert not fired.wait(0.8)
+        (rules / "r.yaml").write_text("- name: y\n")
+        assert fired.wait(2.0)
+    finally:
+        watcher.stop()

@@ -6,7 +6,8 @@ the result to ``apply`` (a reference swap; it may return warnings: changes it
 could not apply). It records ``last`` (time, ok, errors, warnings, the rules in
 force: ``N`` from the first load until a reload works), never raises, and
 serialises concurrent reloads. ``ConfigWatcher(paths_fn, on_change)``
-watches files and folders with watchfiles in a background thread and calls
+watches files and folders with watchfiles (each folder alone, never recursively:
+the config file's folder and the rule folders) in a background thread and calls
 ``on_change`` after edits settle; it re-reads ``paths_fn()`` after each change,
 so rule files added by a reload are watched too. ``install_sighup`` runs a
 callback on SIGHUP in a short-lived thread, outside the signal handler.
@@ -248,6 +249,7 @@ class ConfigWatcher:
                     rust_timeout=500,
                     yield_on_timeout=True,
                     raise_interrupt=False,
+                    recursive=False,  # config.yaml may sit in a home folder: never walk it
                 ):
                     if self._stop.is_set():
                         return
