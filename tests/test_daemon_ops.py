@@ -36,14 +36,15 @@ BROKEN = "- name: quantum\n  topics: [quantum computing\n  notify: [hook]\n"
 class Feed:
     """An RSS feed whose items a test adds while the daemon polls it."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "item") -> None:
+        self.prefix = prefix
         self.items: list[tuple[str, str]] = []
         self._lock = threading.Lock()
 
     def add(self, title: str) -> None:
         """Publish one more item."""
         with self._lock:
-            self.items.append((f"item-{len(self.items)}", title))
+            self.items.append((f"{self.prefix}-{len(self.items)}", title))
 
     def route(self, request: Request) -> Route:
         """Serve the current items as RSS 2.0."""
@@ -312,6 +313,54 @@ def test_second_daemon_on_same_state_exits(setup: tuple[Path, Feed, Callable[...
     assert "already running" in text and f"PID {first.proc.pid}" in text
     assert "watchlist.db" in text
     assert first.proc.poll() is None
+
+
+def test_run_once_polls_sources_concurrently(tmp_path: Path, http_server: LocalServer) -> None:
+    """`run --once` over 8 feeds that each take 1.5 s finishes in about one feed's time."""
+    feeds = []
+    for i in range(8):
+        feed = Feed(f"feed{i}")
+        feed.add(f"Nuclear fusion story {i}")
+        slow = feed.route
+
+        def route(request: Request, slow: Callable[[Request], Route] = slow) -> Route:
+            r = slow(request)
+            return Route(r.status, r.body, r.headers, delay=1.5)
+
+        http_server.routes[f"/feed{i}.xml"] = route
+        feeds.append(
+            f"  - name: wire{i}\n    type: rss\n    url: {http_server.url(f'/feed{i}.xml')}\n"
+        )
+    http_server.routes["/hook"] = Route(200, "ok")
+    (tmp_path / "rules.yaml").write_text(RULES_A)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        "state: ./watchlist.db\nrules: rules.yaml\nsources:\n"
+        + "".join(feeds)
+        + f"channels:\n  hook: json://127.0.0.1:{http_server.port}/hook\n"
+    )
+    t0 = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-m", "watchlist", "run", "--once", "-c", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    elapsed = time.monotonic() - t0
+    print(f"run --once: 8 feeds of 1.5 s each in {elapsed:.2f} s")
+    assert run.returncode == 0, run.stderr
+    assert elapsed < 6.0  # one after another: 12 s and more
+    titles = sorted(_titles(http_server))
+    assert titles == sorted(f"[fusion] Nuclear fusion story {i}" for i in range(8))
+    out = subprocess.run(
+        [sys.executable, "-m", "watchlist", "status", "--json", "-c", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    obj = json.loads(out.stdout)
+    assert [s["articles"] for s in obj["sources"]] == [1] * 8
+    assert obj["outbox"]["counts"]["alerts"] == 8 and obj["outbox"]["counts"]["sent"] == 8
 
 
 @pytest.mark.slow

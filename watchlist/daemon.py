@@ -19,6 +19,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor as PollPool
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,6 +48,7 @@ from watchlist.store import Store
 log = logging.getLogger("watchlist.daemon")
 
 OUTBOX_EVERY = timedelta(seconds=2)
+WORKERS = 8  # polls running at once: the scheduler's pool, and --once's
 STOP_GRACE = 5.0  # seconds to let running jobs finish on SIGTERM
 
 
@@ -283,13 +285,17 @@ class Daemon:
     # ------------------------------------------------------------------ running
 
     def run_once(self) -> int:
-        """Poll every source once, deliver what is due, and return the exit code."""
+        """Poll every source once (``WORKERS`` at a time), deliver what is due; the exit code.
+
+        Fetches overlap; the pipeline and the store serialise the SQLite writes.
+        """
         runtime = self._start()
         if runtime is None:
             return 1
         try:
-            for name in self._sources:
-                self.poll(name)
+            with PollPool(max_workers=WORKERS, thread_name_prefix="watchlist-poll") as pool:
+                for _ in pool.map(self.poll, list(self._sources)):
+                    pass  # poll() catches and logs its own errors
             self.deliver()
             return 1 if self.delivery_failed else 0
         finally:
@@ -303,7 +309,7 @@ class Daemon:
         config = runtime.config
         self._install_signals()
         sched = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=8)}, timezone=config.timezone
+            executors={"default": ThreadPoolExecutor(max_workers=WORKERS)}, timezone=config.timezone
         )
         self._scheduler = sched
         sched.add_job(
