@@ -36,15 +36,20 @@ BROKEN = "- name: quantum\n  topics: [quantum computing\n  notify: [hook]\n"
 class Feed:
     """An RSS feed whose items a test adds while the daemon polls it."""
 
-    def __init__(self, prefix: str = "item") -> None:
+    def __init__(self, prefix: str = "item", keep: int = 0) -> None:
         self.prefix = prefix
+        self.keep = keep  # serve only the newest ``keep`` items (0: all)
+        self.added = 0
         self.items: list[tuple[str, str]] = []
         self._lock = threading.Lock()
 
     def add(self, title: str) -> None:
         """Publish one more item."""
         with self._lock:
-            self.items.append((f"{self.prefix}-{len(self.items)}", title))
+            self.items.append((f"{self.prefix}-{self.added}", title))
+            self.added += 1
+            if self.keep:
+                del self.items[: -self.keep]
 
     def route(self, request: Request) -> Route:
         """Serve the current items as RSS 2.0."""
@@ -364,49 +369,71 @@ def test_run_once_polls_sources_concurrently(tmp_path: Path, http_server: LocalS
 
 
 @pytest.mark.slow
-def test_soak_keeps_resources_flat(
-    setup: tuple[Path, Feed, Callable[..., Daemon]], http_server: LocalServer
-) -> None:
-    """Many polls, alerts and reloads leave RSS, threads and open files flat."""
-    cfg, feed, start = setup
+def test_soak_keeps_resources_flat(tmp_path: Path, http_server: LocalServer) -> None:
+    """Hundreds of polls and deliveries and dozens of reloads leave RSS, threads and fds flat."""
+    feed = Feed("soak", keep=20)  # a real feed's sliding window
+    http_server.routes["/feed.xml"] = feed.route
+    http_server.routes["/hook"] = Route(200, "ok")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    text = cfg.read_text() + f"server:\n  listen: 127.0.0.1:{port}\n"
-    cfg.write_text(text)
-    d = start()
-    proc = psutil.Process(d.proc.pid)
-    rules = cfg.parent / "rules" / "main.yaml"
-
-    def churn(seconds: float, start_n: int) -> int:
-        n = start_n
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            feed.add(f"Nuclear fusion update {n}")
-            feed.add(f"Markets calm {n}")
-            n += 1
-            if n % 10 == 0:
-                rules.write_text(RULES_AB if n % 20 else RULES_A)
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
-            time.sleep(0.25)
-        return n
-
-    def sample() -> tuple[float, int, int]:
-        return proc.memory_info().rss / 2**20, proc.num_threads(), proc.num_fds()
-
-    n = churn(15, 0)  # warm up: caches, thread pools, first reloads
-    rss0, threads0, fds0 = sample()
-    churn(45, n)
-    rss1, threads1, fds1 = sample()
-    assert d.proc.poll() is None
-    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    assert "watchlist_articles_read_total" in metrics
-    print(
-        f"soak: rss {rss0:.1f}->{rss1:.1f} MiB, threads {threads0}->{threads1}, fds {fds0}->{fds1}"
+    (tmp_path / "rules").mkdir()
+    rules = tmp_path / "rules" / "main.yaml"
+    rules.write_text(RULES_A)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        f"state: ./state/watchlist.db\nrules: rules/\nsources:\n  - name: wire\n    type: rss\n"
+        f"    url: {http_server.url('/feed.xml')}\n    every: 0.1s\n"
+        f"channels:\n  hook: json://127.0.0.1:{http_server.port}/hook\n"
+        f"server:\n  listen: 127.0.0.1:{port}\n"
     )
-    assert threads1 <= threads0 + 2
-    assert fds1 <= fds0 + 5
-    assert rss1 - rss0 < 25
+    d = Daemon(tmp_path, cfg)
+    try:
+        d.wait_note("READY=1")
+        proc = psutil.Process(d.proc.pid)
+        n = 0
+
+        def churn(seconds: float) -> None:
+            nonlocal n
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                for k in range(3):
+                    feed.add(f"Nuclear fusion update {n}.{k}")
+                feed.add(f"Markets calm {n}")
+                n += 1
+                if n % 15 == 0:  # a reload every ~2 s
+                    rules.write_text(RULES_AB if n % 30 else RULES_A)
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                time.sleep(0.1)
+
+        def sample() -> tuple[float, int, int, float, float]:
+            m = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            polls = sent = 0.0
+            for line in m.splitlines():
+                if line.startswith('watchlist_poll_seconds_count{source="wire"}'):
+                    polls = float(line.split()[-1])
+                if line.startswith('watchlist_alerts_sent_total{channel="hook"}'):
+                    sent = float(line.split()[-1])
+            rss = proc.memory_info().rss / 2**20
+            return rss, proc.num_threads(), proc.num_fds(), polls, sent
+
+        churn(10)  # warm up: caches, thread pools, first reloads
+        rss0, threads0, fds0, polls0, sent0 = sample()
+        churn(32)
+        rss1, threads1, fds1, polls1, sent1 = sample()
+        assert d.proc.poll() is None
+        reloads = d.log().count("configuration reloaded")
+        print(
+            f"soak: {polls1 - polls0:.0f} polls, {sent1 - sent0:.0f} alerts sent, {reloads} "
+            f"reloads; rss {rss0:.1f}->{rss1:.1f} MiB, threads {threads0}->{threads1}, "
+            f"fds {fds0}->{fds1}"
+        )
+        assert polls1 - polls0 >= 150 and sent1 - sent0 >= 200 and reloads >= 6
+        assert threads1 <= threads0 + 2
+        assert fds1 <= fds0 + 5
+        assert rss1 - rss0 < 20
+    finally:
+        d.stop()
 
 
 def test_debug_daemon_leaks_no_secret(

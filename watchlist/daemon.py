@@ -49,6 +49,7 @@ log = logging.getLogger("watchlist.daemon")
 
 OUTBOX_EVERY = timedelta(seconds=2)
 WORKERS = 8  # polls running at once: the scheduler's pool, and --once's
+MIN_EVERY = 0.1  # seconds: the shortest poll interval honoured
 STOP_GRACE = 5.0  # seconds to let running jobs finish on SIGTERM
 
 
@@ -259,7 +260,7 @@ class Daemon:
                 self._add_source_job(sched, s)
 
     def _add_source_job(self, sched: BackgroundScheduler, s: SourceConfig) -> None:
-        every = max(s.every.total_seconds(), 1.0)
+        every = max(s.every.total_seconds(), MIN_EVERY)
         sched.add_job(
             self.poll,
             "interval",
