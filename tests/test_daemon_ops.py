@@ -257,6 +257,104 @@ def test_reload_applies_live_settings_and_warns_on_restart_ones(
     assert obj["state"].endswith("moved.db") and obj["daemon"]["running"] is False
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _metric(port: int, name: str) -> float | None:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.split()[-1])
+    return None
+
+
+def test_metrics_at_start_and_per_article(
+    setup: tuple[Path, Feed, Callable[..., Daemon]], http_server: LocalServer
+) -> None:
+    """The reload timestamp is set at start; match time is observed once per new article."""
+    cfg, feed, start = setup
+    port = _free_port()
+    cfg.write_text(cfg.read_text() + f"server:\n  listen: 127.0.0.1:{port}\n")
+    before = time.time()
+    for title in ("Nuclear fusion one", "Markets calm", "Rates steady"):
+        feed.add(title)
+    start()
+    stamp = _metric(port, "watchlist_last_reload_timestamp_seconds")
+    assert stamp is not None and before - 5 < stamp <= time.time()
+    assert http_server.wait_for_posts(1, "/hook", timeout=15)
+    feed.add("Nuclear fusion two")
+    assert _wait_alert(http_server, "fusion two")
+    assert _metric(port, "watchlist_match_seconds_count") == 4
+    assert _metric(port, "watchlist_articles_read_total") is not None
+
+
+def test_healthz_503_while_the_outbox_job_is_stuck(
+    setup: tuple[Path, Feed, Callable[..., Daemon]], http_server: LocalServer
+) -> None:
+    """/healthz turns 503 while a hung send keeps the outbox job from finishing, 200 after."""
+    cfg, feed, start = setup
+    port = _free_port()
+    http_server.routes["/hook"] = Route(200, "ok", delay=6)
+    cfg.write_text(
+        cfg.read_text() + f"server:\n  listen: 127.0.0.1:{port}\ndelivery:\n  timeout: 30s\n"
+    )
+    os.environ["WATCHLIST_OUTBOX_STUCK_SECONDS"] = "2"
+    try:
+        d = start()
+    finally:
+        del os.environ["WATCHLIST_OUTBOX_STUCK_SECONDS"]
+    url = f"http://127.0.0.1:{port}/healthz"
+    assert httpx.get(url, timeout=5).status_code == 200
+    feed.add("Nuclear fusion hangs the hook")
+    assert http_server.wait_for_posts(1, "/hook", timeout=15)
+    deadline = time.monotonic() + 5
+    codes = []
+    while time.monotonic() < deadline and 503 not in codes:
+        r = httpx.get(url, timeout=5)
+        codes.append(r.status_code)
+        time.sleep(0.2)
+    assert 503 in codes, codes
+    assert "outbox job has not finished a run" in r.json()["why"]
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and httpx.get(url, timeout=5).status_code != 200:
+        time.sleep(0.2)
+    assert httpx.get(url, timeout=5).status_code == 200
+    assert d.proc.poll() is None
+
+
+def test_ingest_source_health_is_recorded(
+    setup: tuple[Path, Feed, Callable[..., Daemon]], http_server: LocalServer
+) -> None:
+    """`status` shows the http ingest source's last accepted post and its article count."""
+    cfg, _feed, start = setup
+    port = _free_port()
+    text = cfg.read_text().replace(
+        "channels:",
+        f"  - name: push\n    type: http\n    listen: 127.0.0.1:{port}\nchannels:",
+    )
+    cfg.write_text(text)
+    start()
+    for n in (2, 1):
+        batch = [
+            {"title": f"Posted {n}.{i}", "url": f"https://n.example/p{n}{i}"} for i in range(n)
+        ]
+        r = httpx.post(f"http://127.0.0.1:{port}/articles", json=batch, timeout=10)
+        assert r.status_code == 202, r.text
+    out = subprocess.run(
+        [sys.executable, "-m", "watchlist", "status", "--json", "-c", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HOOK_TOKEN": "x"},
+    )
+    push = next(s for s in json.loads(out.stdout)["sources"] if s["name"] == "push")
+    assert push["articles"] == 3 and push["last_poll"] and push["last_success"]
+    assert push["failures"] == 0
+
+
 def test_sighup_reloads(setup: tuple[Path, Feed, Callable[..., Daemon]]) -> None:
     """SIGHUP makes the daemon re-read its files (RELOADING=1, READY=1, status recorded)."""
     cfg, _feed, start = setup

@@ -27,6 +27,7 @@ from types import FrameType
 from typing import Any
 
 import httpx
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -38,10 +39,10 @@ from watchlist.metrics import Metrics
 from watchlist.models import Article, Config, SourceConfig
 from watchlist.outbox import deliver_due
 from watchlist.pipeline import Pipeline, Runtime
-from watchlist.reload import ConfigWatcher, Reloader
+from watchlist.reload import ConfigWatcher, Reloader, hold_restart_settings
 from watchlist.reloadstatus import ReloadStatus, write_reload_status
-from watchlist.server import StatusServer
-from watchlist.sources import Source, make_client, make_source
+from watchlist.server import StatusServer, outbox_health
+from watchlist.sources import Source, health, make_client, make_source
 from watchlist.sources.ingest import IngestServer
 from watchlist.store import Store
 
@@ -82,6 +83,11 @@ class Daemon:
         self._store: Store | None = None
         self._pipeline: Pipeline | None = None
         self._reloader: Reloader[Runtime] | None = None
+        self._ingest_lock = threading.Lock()
+        self._started = time.monotonic()
+        self._outbox_done: float | None = None  # monotonic time the outbox job last finished
+        stuck = os.environ.get("WATCHLIST_OUTBOX_STUCK_SECONDS", "")
+        self.outbox_stuck_after = float(stuck) if stuck else None  # None: from the config
 
     # ------------------------------------------------------------------ set-up
 
@@ -103,7 +109,7 @@ class Daemon:
     def _open(self, runtime: Runtime) -> None:
         config = runtime.config
         self._store = Store(config.state)
-        self._pipeline = Pipeline(self._store, runtime)
+        self._pipeline = Pipeline(self._store, runtime, on_match=self.metrics.observe_match)
         self._client = make_client()
         self._reloader = Reloader(
             self._load, self._apply, count=lambda r: len(r.config.rules), rules=len(config.rules)
@@ -147,10 +153,7 @@ class Daemon:
         self.metrics.articles_read(source, len(articles))
         if not articles:
             return 0
-        start = time.perf_counter()
-        processed = self.pipeline.process(articles, self.clock())
-        if processed.new:
-            self.metrics.observe_match((time.perf_counter() - start) / processed.new)
+        processed = self.pipeline.process(articles, self.clock())  # observes match time
         for m in processed.matches:
             self.metrics.matched(m.rule)
         if processed.new:
@@ -165,7 +168,12 @@ class Daemon:
 
     def submit(self, articles: list[Article]) -> list[str]:
         """What the HTTP ingest source calls: process and commit, then answer."""
-        self._process(articles, self._ingest.name if self._ingest else "ingest")
+        name = self._ingest.name if self._ingest else "ingest"
+        self._process(articles, name)
+        with self._ingest_lock:  # posts may arrive at once: one read-modify-write at a time
+            state = self.store.load_source_state(name)
+            state = health.succeeded(state, self.clock(), articles=len(articles))
+            self.store.save_source_state(name, state)  # what `status` shows for it
         self._wake_outbox()
         return [a.id for a in articles]
 
@@ -196,25 +204,8 @@ class Daemon:
     def _apply(self, runtime: Runtime) -> list[str]:
         """Put a reloaded config in force; the warnings name what needs a restart instead."""
         old = self.pipeline.runtime.config
-        new = runtime.config
-        warnings = []
-        kept: dict[str, Any] = {}
-        if new.state != old.state:
-            warnings.append(
-                f"{new.path}: state: changed to {new.state}; this needs a restart "
-                f"(until then the daemon keeps using {old.state})"
-            )
-            kept["state"] = old.state
-        if new.server != old.server:
-            was = old.server.listen or "off"
-            warnings.append(
-                f"{new.path}: server.listen: changed to {new.server.listen or 'off'}; this needs "
-                f"a restart (until then /healthz and /metrics stay as they were: {was})"
-            )
-            kept["server"] = old.server
-        if kept:
-            new = replace(new, **kept)
-            runtime = replace(runtime, config=new)
+        new, warnings = hold_restart_settings(old, runtime.config)
+        runtime = replace(runtime, config=new)
         self.pipeline.swap(runtime)  # rules, timezone, channels, templates, delivery
         logs.add_secrets(new.secrets)
         if new.logging != old.logging:
@@ -323,6 +314,7 @@ class Daemon:
             coalesce=True,
         )
         self._schedule_sources(config)
+        sched.add_listener(self._job_done, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         sched.start()
         self._restart_ingest(config)
         watcher = ConfigWatcher(self._watched_paths, self.reload_event.set)
@@ -373,9 +365,23 @@ class Daemon:
                 break
             time.sleep(0.05)
 
+    def _job_done(self, event: JobExecutionEvent) -> None:
+        if event.job_id == "outbox":
+            self._outbox_done = time.monotonic()
+
     def _health(self) -> dict[str, Any]:
+        """Healthy while the scheduler runs and the outbox job keeps finishing its runs."""
         sched = self._scheduler
-        return {"ok": bool(sched and sched.running), "version": __version__}
+        report: dict[str, Any] = {"ok": bool(sched and sched.running), "version": __version__}
+        if not report["ok"]:
+            report["why"] = "the scheduler is not running"
+            return report
+        done = self._outbox_done
+        idle = time.monotonic() - (self._started if done is None else done)
+        limit = self.outbox_stuck_after
+        if limit is None:  # a run may wait on a few slow sends before it finishes
+            limit = max(60.0, 4 * self.pipeline.runtime.config.delivery.timeout)
+        return {**report, **outbox_health(idle, limit, OUTBOX_EVERY.total_seconds())}
 
     def _start(self) -> Runtime | None:
         try:
@@ -385,6 +391,7 @@ class Daemon:
                 log.error("%s", err)
             return None
         config = runtime.config
+        self.metrics.reloaded(True)  # loaded at start: the first "reload"
         logs.setup_logging(self.log_level or config.logging.level, config.logging.format)
         logs.add_secrets(config.secrets)
         self._lock = StateLock(config.state)

@@ -5,10 +5,12 @@ matcher: all the slow work, off the hot path), and only when it succeeds hands
 the result to ``apply`` (a reference swap; it may return warnings: changes it
 could not apply). It records ``last`` (time, ok, errors, warnings, the rules in
 force: ``N`` from the first load until a reload works), never raises, and
-serialises concurrent reloads. ``ConfigWatcher(paths_fn, on_change)``
-watches files and folders with watchfiles (each folder alone, never recursively:
-the config file's folder and the rule folders) in a background thread and calls
-``on_change`` after edits settle; it re-reads ``paths_fn()`` after each change,
+serialises concurrent reloads. ``hold_restart_settings`` keeps what a
+reload cannot change live (``state:``, ``server.listen``) and says so.
+``ConfigWatcher(paths_fn, on_change)`` watches files and folders with
+watchfiles (each folder alone, never recursively: the config file's folder and
+the rule folders) in a background thread and calls ``on_change`` after edits
+settle; it re-reads ``paths_fn()`` after each change,
 so rule files added by a reload are watched too. ``install_sighup`` runs a
 callback on SIGHUP in a short-lived thread, outside the signal handler.
 """
@@ -20,6 +22,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -28,6 +31,7 @@ from typing import Generic, TypeVar
 import watchfiles
 
 from watchlist.logs import mask
+from watchlist.models import Config
 from watchlist.reloadstatus import ReloadStatus
 
 log = logging.getLogger(__name__)
@@ -102,6 +106,25 @@ class Reloader(Generic[T]):
                 except Exception:
                     log.exception("recording the reload status failed")
             return status
+
+
+def hold_restart_settings(old: Config, new: Config) -> tuple[Config, list[str]]:
+    """``new`` with the settings that need a restart (``state:``, ``server.listen``) kept as in
+    ``old``, and one warning for each that changed."""
+    warnings = []
+    if new.state != old.state:
+        warnings.append(
+            f"{new.path}: state: changed to {new.state}; this needs a restart "
+            f"(until then the daemon keeps using {old.state})"
+        )
+        new = replace(new, state=old.state)
+    if new.server != old.server:
+        warnings.append(
+            f"{new.path}: server.listen: changed to {new.server.listen or 'off'}; this needs a "
+            f"restart (until then /healthz and /metrics stay on {old.server.listen or 'off'})"
+        )
+        new = replace(new, server=old.server)
+    return new, warnings
 
 
 def install_sighup(callback: Callable[[], object]) -> None:
