@@ -1,10 +1,12 @@
 """The long-running daemon: schedules polls and deliveries, handles signals and reloads.
 
-One APScheduler 3 interval job per source and one for the outbox. Every job
-catches its own errors (a broken feed never stops the daemon) and is bounded by
-its source's fetch deadline. SIGTERM and Ctrl-C stop cleanly (pending alerts
-stay pending in the store); SIGHUP and edits to config or rule files reload:
-validate first, then swap atomically, keeping the rules in force on error.
+One APScheduler 3 interval job per source (polling it through
+``watchlist.intake``) and one for the outbox. Every job catches its own errors
+(a broken feed never stops the daemon) and is bounded by its source's fetch
+deadline; ``/healthz`` turns unhealthy when the outbox job stops finishing runs.
+SIGTERM and Ctrl-C stop cleanly (pending alerts stay pending in the store);
+SIGHUP and edits to config or rule files reload: validate first, then swap
+atomically, keeping the rules in force on error.
 A reload applies rules, sources, channels, templates, delivery settings,
 timezone and logging live; a changed ``state:`` or ``server.listen`` needs a
 restart: the old value stays, and the reload logs and records a warning.
@@ -19,7 +21,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor as PollPool
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +35,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from watchlist import __version__, logs, systemd
 from watchlist.config import load_config
 from watchlist.errors import ConfigErrors
+from watchlist.intake import Intake
 from watchlist.lock import AlreadyRunning, StateLock
 from watchlist.metrics import Metrics
 from watchlist.models import Article, Config, SourceConfig
@@ -42,7 +44,7 @@ from watchlist.pipeline import Pipeline, Runtime
 from watchlist.reload import ConfigWatcher, Reloader, hold_restart_settings
 from watchlist.reloadstatus import ReloadStatus, write_reload_status
 from watchlist.server import StatusServer, outbox_health
-from watchlist.sources import Source, health, make_client, make_source
+from watchlist.sources import make_client
 from watchlist.sources.ingest import IngestServer
 from watchlist.store import Store
 
@@ -76,14 +78,13 @@ class Daemon:
         self.reload_event = threading.Event()
         self.metrics = Metrics()
         self.delivery_failed = False
-        self._sources: dict[str, Source] = {}
+        self._intake: Intake | None = None
         self._ingest: IngestServer | None = None
         self._scheduler: BackgroundScheduler | None = None
         self._client: httpx.Client | None = None
         self._store: Store | None = None
         self._pipeline: Pipeline | None = None
         self._reloader: Reloader[Runtime] | None = None
-        self._ingest_lock = threading.Lock()
         self._started = time.monotonic()
         self._outbox_done: float | None = None  # monotonic time the outbox job last finished
         stuck = os.environ.get("WATCHLIST_OUTBOX_STUCK_SECONDS", "")
@@ -111,71 +112,28 @@ class Daemon:
         self._store = Store(config.state)
         self._pipeline = Pipeline(self._store, runtime, on_match=self.metrics.observe_match)
         self._client = make_client()
+        self._intake = Intake(
+            self._pipeline,
+            self.metrics,
+            self._client,
+            clock=self.clock,
+            on_matches=self._wake_outbox,
+        )
         self._reloader = Reloader(
             self._load, self._apply, count=lambda r: len(r.config.rules), rules=len(config.rules)
         )
 
-    def _build_sources(self, config: Config) -> None:
-        assert self._client is not None
-        self._sources = {
-            s.name: make_source(s, self._client)
-            for s in config.sources
-            if s.enabled and s.type != "http"
-        }
+    @property
+    def intake(self) -> Intake:
+        """Polling and ingest (only once started)."""
+        assert self._intake is not None
+        return self._intake
 
     # ------------------------------------------------------------------ work
 
-    def poll(self, name: str) -> None:
-        """Poll one source, match what is new, commit it, then wake the outbox."""
-        source = self._sources.get(name)
-        if source is None:
-            return
-        try:
-            now = self.clock()
-            state = self.store.load_source_state(name)
-            if state.next_poll is not None and now < state.next_poll:
-                log.debug("source %s backing off until %s", name, state.next_poll.isoformat())
-                return
-            with self.metrics.time_poll(name):
-                result = source.poll(state, now)
-            if result.state.failures and result.state.last_error:
-                self.metrics.poll_error(name)
-            done = self._process(result.articles, name)
-            self.store.save_source_state(name, result.state)
-            if result.on_commit is not None:
-                result.on_commit()
-            if done:
-                self._wake_outbox()
-        except Exception:
-            log.exception("polling source %s failed; it will be polled again", name)
-
-    def _process(self, articles: tuple[Article, ...] | list[Article], source: str) -> int:
-        self.metrics.articles_read(source, len(articles))
-        if not articles:
-            return 0
-        processed = self.pipeline.process(articles, self.clock())  # observes match time
-        for m in processed.matches:
-            self.metrics.matched(m.rule)
-        if processed.new:
-            log.info(
-                "source %s: %d new of %d, %d matches",
-                source,
-                processed.new,
-                processed.read,
-                len(processed.matches),
-            )
-        return len(processed.matches)
-
     def submit(self, articles: list[Article]) -> list[str]:
         """What the HTTP ingest source calls: process and commit, then answer."""
-        name = self._ingest.name if self._ingest else "ingest"
-        self._process(articles, name)
-        with self._ingest_lock:  # posts may arrive at once: one read-modify-write at a time
-            state = self.store.load_source_state(name)
-            state = health.succeeded(state, self.clock(), articles=len(articles))
-            self.store.save_source_state(name, state)  # what `status` shows for it
-        self._wake_outbox()
-        return [a.id for a in articles]
+        return self.intake.submit(self._ingest.name if self._ingest else "ingest", articles)
 
     def deliver(self) -> None:
         """Send what is due in the outbox."""
@@ -211,7 +169,7 @@ class Daemon:
         if new.logging != old.logging:
             logs.setup_logging(self.log_level or new.logging.level, new.logging.format)
         if new.sources != old.sources:
-            self._build_sources(new)
+            self.intake.build(new)
             self._schedule_sources(new)
             self._restart_ingest(new)
         for warning in warnings:
@@ -253,7 +211,7 @@ class Daemon:
     def _add_source_job(self, sched: BackgroundScheduler, s: SourceConfig) -> None:
         every = max(s.every.total_seconds(), MIN_EVERY)
         sched.add_job(
-            self.poll,
+            self.intake.poll,
             "interval",
             args=[s.name],
             id=f"source:{s.name}",
@@ -277,17 +235,12 @@ class Daemon:
     # ------------------------------------------------------------------ running
 
     def run_once(self) -> int:
-        """Poll every source once (``WORKERS`` at a time), deliver what is due; the exit code.
-
-        Fetches overlap; the pipeline and the store serialise the SQLite writes.
-        """
+        """Poll every source once (``WORKERS`` at a time), deliver what is due; the exit code."""
         runtime = self._start()
         if runtime is None:
             return 1
         try:
-            with PollPool(max_workers=WORKERS, thread_name_prefix="watchlist-poll") as pool:
-                for _ in pool.map(self.poll, list(self._sources)):
-                    pass  # poll() catches and logs its own errors
+            self.intake.poll_all(WORKERS)
             self.deliver()
             return 1 if self.delivery_failed else 0
         finally:
@@ -401,7 +354,7 @@ class Daemon:
             log.error("%s", exc)
             return None
         self._open(runtime)
-        self._build_sources(config)
+        self.intake.build(config)
         return runtime
 
     def _close(self) -> None:
