@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from watchlist.reload import ConfigWatcher, Reloader, error_messages, install_sighup
+from watchlist.models import Config, LoggingConfig, ServerConfig
+from watchlist.reload import (
+    ConfigWatcher,
+    Reloader,
+    error_messages,
+    hold_restart_settings,
+    install_sighup,
+)
 from watchlist.reloadstatus import (
     ReloadStatus,
     read_reload_status,
@@ -154,6 +161,25 @@ def test_concurrent_reloads_are_serialised() -> None:
     for t in threads:
         t.join()
     assert peak == 1
+
+
+def test_hold_restart_settings_keeps_state_and_listen_only() -> None:
+    """state: and server.listen keep their old values with a warning each; the rest goes live."""
+    old = Config(path="/c.yaml", state="/a.db", server=ServerConfig("127.0.0.1:9100"))
+    new = Config(
+        path="/c.yaml",
+        state="/b.db",
+        timezone="Asia/Shanghai",
+        server=ServerConfig("127.0.0.1:9200"),
+        logging=LoggingConfig(level="debug", format="json"),
+    )
+    kept, warnings = hold_restart_settings(old, new)
+    assert kept.state == "/a.db" and kept.server == old.server
+    assert kept.timezone == "Asia/Shanghai" and kept.logging == new.logging
+    assert len(warnings) == 2 and all(w.startswith("/c.yaml: ") for w in warnings)
+    assert "state: changed to /b.db; this needs a restart" in warnings[0]
+    assert "server.listen: changed to 127.0.0.1:9200; this needs a restart" in warnings[1]
+    assert hold_restart_settings(old, old) == (old, [])
 
 
 def test_sighup_runs_callback() -> None:

@@ -5,14 +5,15 @@ matcher: all the slow work, off the hot path), and only when it succeeds hands
 the result to ``apply`` (a reference swap; it may return warnings: changes it
 could not apply). It records ``last`` (time, ok, errors, warnings, the rules in
 force: ``N`` from the first load until a reload works), never raises, and
-serialises concurrent reloads. ``hold_restart_settings`` keeps what a
-reload cannot change live (``state:``, ``server.listen``) and says so.
+serialises concurrent reloads. ``hold_restart_settings`` keeps what a reload
+cannot change live (``state:``, ``server.listen``) and says so.
+
 ``ConfigWatcher(paths_fn, on_change)`` watches files and folders with
-watchfiles (each folder alone, never recursively: the config file's folder and
-the rule folders) in a background thread and calls ``on_change`` after edits
-settle; it re-reads ``paths_fn()`` after each change,
-so rule files added by a reload are watched too. ``install_sighup`` runs a
-callback on SIGHUP in a short-lived thread, outside the signal handler.
+watchfiles in a background thread, each folder alone and never recursively
+(the config file's folder, the rule folders), and calls ``on_change`` after
+edits settle; it re-reads ``paths_fn()`` after each change, so rule files added
+by a reload are watched too. ``install_sighup`` runs a callback on SIGHUP in a
+short-lived thread, outside the signal handler.
 """
 
 from __future__ import annotations
