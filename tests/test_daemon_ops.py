@@ -36,14 +36,20 @@ BROKEN = "- name: quantum\n  topics: [quantum computing\n  notify: [hook]\n"
 class Feed:
     """An RSS feed whose items a test adds while the daemon polls it."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "item", keep: int = 0) -> None:
+        self.prefix = prefix
+        self.keep = keep  # serve only the newest ``keep`` items (0: all)
+        self.added = 0
         self.items: list[tuple[str, str]] = []
         self._lock = threading.Lock()
 
     def add(self, title: str) -> None:
         """Publish one more item."""
         with self._lock:
-            self.items.append((f"item-{len(self.items)}", title))
+            self.items.append((f"{self.prefix}-{self.added}", title))
+            self.added += 1
+            if self.keep:
+                del self.items[: -self.keep]
 
     def route(self, request: Request) -> Route:
         """Serve the current items as RSS 2.0."""
@@ -200,6 +206,7 @@ def test_broken_edit_keeps_old_rules(
     d.wait_note("READY=1", timeout=5)
     status = read_reload_status(cfg.parent / "state" / "watchlist.db")
     assert status is not None and not status.ok
+    assert status.rules == 1  # the rules loaded at start stay in force
     assert any(e.startswith(f"{rules}:") or "main.yaml:" in e for e in status.errors), status
     assert "main.yaml:" in d.log()
     feed.add("Nuclear fusion firm plans listing")
@@ -208,6 +215,144 @@ def test_broken_edit_keeps_old_rules(
     time.sleep(1.5)
     assert not any("quantum" in t for t in _titles(http_server))
     assert d.proc.poll() is None
+
+
+def test_reload_applies_live_settings_and_warns_on_restart_ones(
+    setup: tuple[Path, Feed, Callable[..., Daemon]], http_server: LocalServer
+) -> None:
+    """A reload applies logging live; state: and server.listen warn "needs a restart" and stay."""
+    cfg, feed, start = setup
+    d = start()
+    state = cfg.parent / "state" / "watchlist.db"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    text = cfg.read_text().replace("./state/watchlist.db", "./other/moved.db")
+    text += (
+        f"timezone: Asia/Shanghai\nlogging:\n  format: json\nserver:\n  listen: 127.0.0.1:{port}\n"
+    )
+    cfg.write_text(text)
+    d.wait_note("RELOADING=1", timeout=5)
+    d.wait_note("READY=1", timeout=5)
+    status = read_reload_status(state)
+    assert status is not None and status.ok, status
+    assert len(status.warnings) == 2 and all("needs a restart" in w for w in status.warnings)
+    assert "state:" in status.warnings[0] and "moved.db" in status.warnings[0]
+    assert "server.listen:" in status.warnings[1]
+    assert not (cfg.parent / "other").exists()
+    records = [json.loads(ln) for ln in d.log().splitlines() if ln.startswith("{")]
+    warned = [r for r in records if "needs a restart" in str(r.get("message", r))]
+    assert len(warned) == 2, d.log()[-3000:]
+    feed.add("Nuclear fusion after the reload")
+    assert _wait_alert(http_server, "after the reload")
+    obj = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "watchlist", "status", "--json", "-c", str(cfg)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "HOOK_TOKEN": "x"},
+        ).stdout
+    )
+    assert obj["state"].endswith("moved.db") and obj["daemon"]["running"] is False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _metric(port: int, name: str) -> float | None:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.split()[-1])
+    return None
+
+
+def test_metrics_at_start_and_per_article(
+    setup: tuple[Path, Feed, Callable[..., Daemon]], http_server: LocalServer
+) -> None:
+    """The reload timestamp is set at start; match time is observed once per new article."""
+    cfg, feed, start = setup
+    port = _free_port()
+    cfg.write_text(cfg.read_text() + f"server:\n  listen: 127.0.0.1:{port}\n")
+    before = time.time()
+    for title in ("Nuclear fusion one", "Markets calm", "Rates steady"):
+        feed.add(title)
+    start()
+    stamp = _metric(port, "watchlist_last_reload_timestamp_seconds")
+    assert stamp is not None and before - 5 < stamp <= time.time()
+    assert http_server.wait_for_posts(1, "/hook", timeout=15)
+    feed.add("Nuclear fusion two")
+    assert _wait_alert(http_server, "fusion two")
+    assert _metric(port, "watchlist_match_seconds_count") == 4
+    assert _metric(port, "watchlist_articles_read_total") is not None
+
+
+def test_healthz_503_while_the_outbox_job_is_stuck(
+    setup: tuple[Path, Feed, Callable[..., Daemon]], http_server: LocalServer
+) -> None:
+    """/healthz turns 503 while a hung send keeps the outbox job from finishing, 200 after."""
+    cfg, feed, start = setup
+    port = _free_port()
+    http_server.routes["/hook"] = Route(200, "ok", delay=6)
+    cfg.write_text(
+        cfg.read_text() + f"server:\n  listen: 127.0.0.1:{port}\ndelivery:\n  timeout: 30s\n"
+    )
+    os.environ["WATCHLIST_OUTBOX_STUCK_SECONDS"] = "2"
+    try:
+        d = start()
+    finally:
+        del os.environ["WATCHLIST_OUTBOX_STUCK_SECONDS"]
+    url = f"http://127.0.0.1:{port}/healthz"
+    assert httpx.get(url, timeout=5).status_code == 200
+    feed.add("Nuclear fusion hangs the hook")
+    assert http_server.wait_for_posts(1, "/hook", timeout=15)
+    deadline = time.monotonic() + 5
+    codes = []
+    while time.monotonic() < deadline and 503 not in codes:
+        r = httpx.get(url, timeout=5)
+        codes.append(r.status_code)
+        time.sleep(0.2)
+    assert 503 in codes, codes
+    assert "outbox job has not finished a run" in r.json()["why"]
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and httpx.get(url, timeout=5).status_code != 200:
+        time.sleep(0.2)
+    assert httpx.get(url, timeout=5).status_code == 200
+    assert d.proc.poll() is None
+
+
+def test_ingest_source_health_is_recorded(
+    setup: tuple[Path, Feed, Callable[..., Daemon]], http_server: LocalServer
+) -> None:
+    """`status` shows the http ingest source's last accepted post and its article count."""
+    cfg, _feed, start = setup
+    port = _free_port()
+    text = cfg.read_text().replace(
+        "channels:",
+        f"  - name: push\n    type: http\n    listen: 127.0.0.1:{port}\nchannels:",
+    )
+    cfg.write_text(text)
+    start()
+    for n in (2, 1):
+        batch = [
+            {"title": f"Posted {n}.{i}", "url": f"https://n.example/p{n}{i}"} for i in range(n)
+        ]
+        r = httpx.post(f"http://127.0.0.1:{port}/articles", json=batch, timeout=10)
+        assert r.status_code == 202, r.text
+    out = subprocess.run(
+        [sys.executable, "-m", "watchlist", "status", "--json", "-c", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HOOK_TOKEN": "x"},
+    )
+    push = next(s for s in json.loads(out.stdout)["sources"] if s["name"] == "push")
+    assert push["articles"] == 3 and push["last_poll"] and push["last_success"]
+    assert push["failures"] == 0
 
 
 def test_sighup_reloads(setup: tuple[Path, Feed, Callable[..., Daemon]]) -> None:
@@ -273,50 +418,120 @@ def test_second_daemon_on_same_state_exits(setup: tuple[Path, Feed, Callable[...
     assert first.proc.poll() is None
 
 
+def test_run_once_polls_sources_concurrently(tmp_path: Path, http_server: LocalServer) -> None:
+    """`run --once` over 8 feeds that each take 1.5 s finishes in about one feed's time."""
+    feeds = []
+    for i in range(8):
+        feed = Feed(f"feed{i}")
+        feed.add(f"Nuclear fusion story {i}")
+        slow = feed.route
+
+        def route(request: Request, slow: Callable[[Request], Route] = slow) -> Route:
+            r = slow(request)
+            return Route(r.status, r.body, r.headers, delay=1.5)
+
+        http_server.routes[f"/feed{i}.xml"] = route
+        feeds.append(
+            f"  - name: wire{i}\n    type: rss\n    url: {http_server.url(f'/feed{i}.xml')}\n"
+        )
+    http_server.routes["/hook"] = Route(200, "ok")
+    (tmp_path / "rules.yaml").write_text(RULES_A)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        "state: ./watchlist.db\nrules: rules.yaml\nsources:\n"
+        + "".join(feeds)
+        + f"channels:\n  hook: json://127.0.0.1:{http_server.port}/hook\n"
+    )
+    t0 = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-m", "watchlist", "run", "--once", "-c", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    elapsed = time.monotonic() - t0
+    print(f"run --once: 8 feeds of 1.5 s each in {elapsed:.2f} s")
+    assert run.returncode == 0, run.stderr
+    assert elapsed < 6.0  # one after another: 12 s and more
+    titles = sorted(_titles(http_server))
+    assert titles == sorted(f"[fusion] Nuclear fusion story {i}" for i in range(8))
+    out = subprocess.run(
+        [sys.executable, "-m", "watchlist", "status", "--json", "-c", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    obj = json.loads(out.stdout)
+    assert [s["articles"] for s in obj["sources"]] == [1] * 8
+    assert obj["outbox"]["counts"]["alerts"] == 8 and obj["outbox"]["counts"]["sent"] == 8
+
+
 @pytest.mark.slow
-def test_soak_keeps_resources_flat(
-    setup: tuple[Path, Feed, Callable[..., Daemon]], http_server: LocalServer
-) -> None:
-    """Many polls, alerts and reloads leave RSS, threads and open files flat."""
-    cfg, feed, start = setup
+def test_soak_keeps_resources_flat(tmp_path: Path, http_server: LocalServer) -> None:
+    """Hundreds of polls and deliveries and dozens of reloads leave RSS, threads and fds flat."""
+    feed = Feed("soak", keep=20)  # a real feed's sliding window
+    http_server.routes["/feed.xml"] = feed.route
+    http_server.routes["/hook"] = Route(200, "ok")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    text = cfg.read_text() + f"server:\n  listen: 127.0.0.1:{port}\n"
-    cfg.write_text(text)
-    d = start()
-    proc = psutil.Process(d.proc.pid)
-    rules = cfg.parent / "rules" / "main.yaml"
-
-    def churn(seconds: float, start_n: int) -> int:
-        n = start_n
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            feed.add(f"Nuclear fusion update {n}")
-            feed.add(f"Markets calm {n}")
-            n += 1
-            if n % 10 == 0:
-                rules.write_text(RULES_AB if n % 20 else RULES_A)
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
-            time.sleep(0.25)
-        return n
-
-    def sample() -> tuple[float, int, int]:
-        return proc.memory_info().rss / 2**20, proc.num_threads(), proc.num_fds()
-
-    n = churn(15, 0)  # warm up: caches, thread pools, first reloads
-    rss0, threads0, fds0 = sample()
-    churn(45, n)
-    rss1, threads1, fds1 = sample()
-    assert d.proc.poll() is None
-    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    assert "watchlist_articles_read_total" in metrics
-    print(
-        f"soak: rss {rss0:.1f}->{rss1:.1f} MiB, threads {threads0}->{threads1}, fds {fds0}->{fds1}"
+    (tmp_path / "rules").mkdir()
+    rules = tmp_path / "rules" / "main.yaml"
+    rules.write_text(RULES_A)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        f"state: ./state/watchlist.db\nrules: rules/\nsources:\n  - name: wire\n    type: rss\n"
+        f"    url: {http_server.url('/feed.xml')}\n    every: 0.1s\n"
+        f"channels:\n  hook: json://127.0.0.1:{http_server.port}/hook\n"
+        f"server:\n  listen: 127.0.0.1:{port}\n"
     )
-    assert threads1 <= threads0 + 2
-    assert fds1 <= fds0 + 5
-    assert rss1 - rss0 < 25
+    d = Daemon(tmp_path, cfg)
+    try:
+        d.wait_note("READY=1")
+        proc = psutil.Process(d.proc.pid)
+        n = 0
+
+        def churn(seconds: float) -> None:
+            nonlocal n
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                for k in range(3):
+                    feed.add(f"Nuclear fusion update {n}.{k}")
+                feed.add(f"Markets calm {n}")
+                n += 1
+                if n % 15 == 0:  # a reload every ~2 s
+                    rules.write_text(RULES_AB if n % 30 else RULES_A)
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                time.sleep(0.1)
+
+        def sample() -> tuple[float, int, int, float, float]:
+            m = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            polls = sent = 0.0
+            for line in m.splitlines():
+                if line.startswith('watchlist_poll_seconds_count{source="wire"}'):
+                    polls = float(line.split()[-1])
+                if line.startswith('watchlist_alerts_sent_total{channel="hook"}'):
+                    sent = float(line.split()[-1])
+            rss = proc.memory_info().rss / 2**20
+            return rss, proc.num_threads(), proc.num_fds(), polls, sent
+
+        churn(10)  # warm up: caches, thread pools, first reloads
+        rss0, threads0, fds0, polls0, sent0 = sample()
+        churn(32)
+        rss1, threads1, fds1, polls1, sent1 = sample()
+        assert d.proc.poll() is None
+        reloads = d.log().count("configuration reloaded")
+        print(
+            f"soak: {polls1 - polls0:.0f} polls, {sent1 - sent0:.0f} alerts sent, {reloads} "
+            f"reloads; rss {rss0:.1f}->{rss1:.1f} MiB, threads {threads0}->{threads1}, "
+            f"fds {fds0}->{fds1}"
+        )
+        assert polls1 - polls0 >= 150 and sent1 - sent0 >= 200 and reloads >= 6
+        assert threads1 <= threads0 + 2
+        assert fds1 <= fds0 + 5
+        assert rss1 - rss0 < 20
+    finally:
+        d.stop()
 
 
 def test_debug_daemon_leaks_no_secret(

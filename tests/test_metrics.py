@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,3 +86,29 @@ def test_render_is_prometheus_text() -> None:
     assert 'watchlist_articles_read_total{source="star-news"} 7.0' in text
     assert "# TYPE watchlist_match_seconds histogram" in text
     assert "watchlist_last_reload_success 1.0" in text
+
+
+def test_pipeline_observes_match_time_per_new_article(tmp_path: Path) -> None:
+    """The pipeline reports match time once per new article, and not the slow DB write."""
+    from watchlist.models import Article, Config, Entry, Rule
+    from watchlist.pipeline import Pipeline, Runtime
+    from watchlist.store import Store
+
+    class SlowStore(Store):
+        def record(self, *args: Any, **kwargs: Any) -> Any:
+            time.sleep(0.3)
+            return super().record(*args, **kwargs)
+
+    rule = Rule(name="fusion", topics=(Entry("nuclear fusion"),), notify=("console",))
+    runtime = Runtime.build(Config(path=str(tmp_path / "c.yaml"), rules=(rule,)))
+    store = SlowStore(tmp_path / "s.db")
+    seen: list[float] = []
+    try:
+        pipeline = Pipeline(store, runtime, on_match=seen.append)
+        arts = [Article(id=f"a{i}", title=f"Nuclear fusion {i}") for i in range(3)]
+        pipeline.process(arts, datetime.now(UTC))
+        pipeline.process([*arts, Article(id="a9", title="Calm")], datetime.now(UTC))
+    finally:
+        store.close()
+    assert len(seen) == 4
+    assert sum(seen) < 0.3

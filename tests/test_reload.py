@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from watchlist.reload import ConfigWatcher, Reloader, error_messages, install_sighup
+from watchlist.models import Config, LoggingConfig, ServerConfig
+from watchlist.reload import (
+    ConfigWatcher,
+    Reloader,
+    error_messages,
+    hold_restart_settings,
+    install_sighup,
+)
 from watchlist.reloadstatus import (
     ReloadStatus,
     read_reload_status,
@@ -84,6 +91,17 @@ def test_broken_load_keeps_old_value_and_records_errors(
     assert [m.split(": ", 1)[1] for m in logged] == list(status.errors)
 
 
+def test_failed_first_reload_reports_the_rules_loaded_at_start(tmp_path: Path) -> None:
+    """A reload failing before any reload worked reports the start's rule count, not 0."""
+    applied: list[int] = []
+
+    def load() -> int:
+        raise _Errors([f"{tmp_path}/r.yaml:1:1: bad rule"])
+
+    status = Reloader(load, applied.append, count=lambda n: n, rules=5).reload()
+    assert not status.ok and status.rules == 5 and applied == []
+
+
 @pytest.mark.parametrize(
     ("exc", "expected"),
     [
@@ -145,6 +163,25 @@ def test_concurrent_reloads_are_serialised() -> None:
     assert peak == 1
 
 
+def test_hold_restart_settings_keeps_state_and_listen_only() -> None:
+    """state: and server.listen keep their old values with a warning each; the rest goes live."""
+    old = Config(path="/c.yaml", state="/a.db", server=ServerConfig("127.0.0.1:9100"))
+    new = Config(
+        path="/c.yaml",
+        state="/b.db",
+        timezone="Asia/Shanghai",
+        server=ServerConfig("127.0.0.1:9200"),
+        logging=LoggingConfig(level="debug", format="json"),
+    )
+    kept, warnings = hold_restart_settings(old, new)
+    assert kept.state == "/a.db" and kept.server == old.server
+    assert kept.timezone == "Asia/Shanghai" and kept.logging == new.logging
+    assert len(warnings) == 2 and all(w.startswith("/c.yaml: ") for w in warnings)
+    assert "state: changed to /b.db; this needs a restart" in warnings[0]
+    assert "server.listen: changed to 127.0.0.1:9200; this needs a restart" in warnings[1]
+    assert hold_restart_settings(old, old) == (old, [])
+
+
 def test_sighup_runs_callback() -> None:
     """SIGHUP to this process runs the callback in another thread."""
     done = threading.Event()
@@ -174,6 +211,16 @@ def test_reload_status_roundtrip(tmp_path: Path) -> None:
     assert reload_status_path(state).name == "watchlist.db.reload.json"
     got = read_reload_status(state)
     assert got == ReloadStatus(T0, False, ("c.yaml:1:1: bad slack://***/y",), 4)
+    write_reload_status(state, ReloadStatus(T0, True, (), 4, ("c.yaml: state: needs a restart",)))
+    assert read_reload_status(state) == ReloadStatus(
+        T0, True, (), 4, ("c.yaml: state: needs a restart",)
+    )
+
+
+def test_apply_warnings_are_recorded_on_a_good_reload() -> None:
+    """Warnings returned by apply (changes needing a restart) are kept in the ok status."""
+    status = Reloader(lambda: 2, lambda _: ["c.yaml: state: needs a restart"], count=int).reload()
+    assert status.ok and status.warnings == ("c.yaml: state: needs a restart",)
 
 
 @pytest.mark.parametrize("content", [None, "", "{", '{"ok": true}', "[]"])
@@ -328,3 +375,44 @@ def test_edit_right_after_start_is_not_missed(tmp_path: Path) -> None:
             assert fired.wait(2.0)
         finally:
             watcher.stop()
+
+
+def _inotify_watches() -> int | None:
+    """How many inotify watches this process holds (None where /proc cannot tell)."""
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        return None
+    total = 0
+    for fd in fds.iterdir():
+        try:
+            if os.readlink(fd) != "anon_inode:inotify":
+                continue
+            info = (Path("/proc/self/fdinfo") / fd.name).read_text()
+        except OSError:
+            continue
+        total += sum(1 for line in info.splitlines() if line.startswith("inotify wd:"))
+    return total
+
+
+def test_config_folder_is_not_watched_recursively(tmp_path: Path) -> None:
+    """A config beside many sub-folders (a home folder) adds one watch per folder named, no more."""
+    home = tmp_path / "home"
+    for i in range(40):
+        (home / f"dir{i}" / "deeper").mkdir(parents=True)
+    cfg = home / "config.yaml"
+    cfg.write_text("a: 1\n")
+    rules = home / "rules"
+    rules.mkdir()
+    before = _inotify_watches()
+    if before is None:
+        pytest.skip("needs Linux /proc to count inotify watches")
+    watcher, fired = _watch([cfg, rules], False)
+    try:
+        during = _inotify_watches()
+        assert during is not None and 1 <= during - before <= 3, (before, during)
+        (home / "dir3" / "deeper" / "x.yaml").write_text("- name: x\n")
+        assert not fired.wait(0.8)
+        (rules / "r.yaml").write_text("- name: y\n")
+        assert fired.wait(2.0)
+    finally:
+        watcher.stop()

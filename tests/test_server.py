@@ -13,7 +13,7 @@ import pytest
 
 from watchlist import logs
 from watchlist.metrics import Metrics
-from watchlist.server import StatusServer, is_healthy, parse_listen
+from watchlist.server import StatusServer, is_healthy, outbox_health, parse_listen
 
 
 @pytest.fixture
@@ -146,3 +146,15 @@ def test_parse_listen_errors(listen: str) -> None:
 def test_is_healthy(report: dict[str, Any], ok: bool) -> None:
     """ok wins over status; status must be "ok"."""
     assert is_healthy(report) is ok
+
+
+@pytest.mark.parametrize(
+    ("idle", "healthy"), [(0.5, True), (59.9, True), (60.1, False), (600.0, False)]
+)
+def test_outbox_health(idle: float, healthy: bool) -> None:
+    """The outbox is unhealthy once its job has not finished a run for longer than the limit."""
+    report = outbox_health(idle, 60.0, 2.0)
+    assert is_healthy(report) is healthy
+    assert report["outbox_idle_seconds"] == round(idle, 1)
+    if not healthy:
+        assert f"for {idle:.0f}s" in report["why"] and "every 2s" in report["why"]

@@ -103,6 +103,10 @@ FULL = _snap(
         ),
         (_snap(), "reload  none recorded"),
         (
+            _snap(last_reload=ReloadStatus(NOW, True, (), 3, ("c.yaml: state: needs a restart",))),
+            "        c.yaml: state: needs a restart",
+        ),
+        (
             FULL,
             "  star-news    rss     15m    3m ago     2h ago   4      in 20m   120       "
             "HTTP 503 from https://x.org/feed?token=***",
@@ -259,9 +263,89 @@ def test_status_command_on_real_state(tmp_path: Path, http_server: LocalServer) 
 
 
 def test_status_command_config_error(tmp_path: Path) -> None:
-    """A broken config gives its path:line:column error and exit 1."""
+    """An unparseable config exits 1 naming `watchlist check`, shows its error, reads no state."""
     cfg = tmp_path / "config.yaml"
     cfg.write_text("sources: [\n")
     proc = _watchlist("status", "-c", str(cfg), env={})
     assert proc.returncode == 1
-    assert f"{cfg.name}:" in proc.stderr and "watchlist check" in proc.stderr
+    assert "watchlist check" in proc.stderr
+    assert f"        {cfg}:" in proc.stdout or f"        {cfg.name}:" in proc.stdout
+    assert f"state   {tmp_path / 'watchlist.db'}" in proc.stdout
+    assert "no state yet" in proc.stdout
+
+
+def _state_with_alert(state: Path) -> None:
+    """A state as a daemon leaves it: one source polled, one alert pending, 3 rules recorded."""
+    from watchlist.config import load_config
+    from watchlist.models import Article, Hit, Match, SourceState
+    from watchlist.store import Store
+
+    rules = state.parent / "rules.yaml"
+    rules.write_text("- name: fusion\n  topics: [fusion]\n  notify: [hook]\n")
+    cfg = state.parent / "cfg-for-store.yaml"
+    cfg.write_text(f"state: {state}\nrules: {rules}\nchannels:\n  hook: json://127.0.0.1:9/hook\n")
+    config = load_config(cfg)
+    store = Store(state)
+    try:
+        art = Article(id="a1", title="Fusion start-up lists", url="https://n.example/a1")
+        hit = Hit("topics", "fusion", "fusion", "Fusion", "title", 0, 6, 100.0)
+        store.record([art], [Match("fusion", "a1", (hit,))], config, NOW)
+        store.save_source_state("star", SourceState(last_poll=NOW, last_success=NOW, articles=1))
+    finally:
+        store.close()
+    write_reload_status(state, ReloadStatus(NOW, True, (), 3))
+
+
+@pytest.mark.parametrize("broken", ["rule", "yaml"])
+def test_status_with_broken_config_reads_the_state(tmp_path: Path, broken: str) -> None:
+    """With a broken rule file or config.yaml, status still shows the state and the failed load."""
+    cfg = _write_config(tmp_path, "https://n.example/feed.xml")
+    state = tmp_path / "state" / "watchlist.db"
+    if broken == "rule":
+        (tmp_path / "rules" / "r.yaml").write_text("- name: fusion\n  topics: [fusion\n")
+        state.parent.mkdir()
+    else:
+        cfg.write_text("state: ./state/watchlist.db\nsources: [\n")
+        state.parent.mkdir()
+    _state_with_alert(state)
+    env = {"HOOK_PW": "HookPassw0rd"}
+    human = _watchlist("status", "-c", str(cfg), env=env)
+    assert human.returncode == 1
+    assert "watchlist check" in human.stderr
+    lines = human.stdout.splitlines()
+    assert f"state   {state}" in lines
+    assert any(
+        ln.startswith("reload  FAILED") and "the 3 rules before it stay in force" in ln
+        for ln in lines
+    ), human.stdout
+    bad = "r.yaml:" if broken == "rule" else "config.yaml:"
+    assert any(ln.startswith("        ") and bad in ln for ln in lines), human.stdout
+    assert any(ln.split()[0:1] == ["star"] and ln.split()[-1] == "1" for ln in lines)
+    assert "1 pending" in human.stdout and "Fusion start-up lists" in human.stdout
+    as_json = _watchlist("status", "--json", "-c", str(cfg), env=env)
+    assert as_json.returncode == 1
+    obj = json.loads(as_json.stdout)
+    assert obj["state"] == str(state)
+    assert obj["last_reload"]["ok"] is False and obj["last_reload"]["rules"] == 3
+    assert any(bad in e for e in obj["last_reload"]["errors"])
+    assert [s["name"] for s in obj["sources"]] == ["star"]
+    assert obj["sources"][0]["articles"] == 1
+    assert obj["outbox"]["pending"] == 1
+    assert obj["recent_alerts"][0]["title"] == "Fusion start-up lists"
+    for out in (human.stdout, human.stderr, as_json.stdout):
+        assert "HookPassw0rd" not in out
+
+
+def test_status_with_broken_rules_shows_the_daemons_failed_reload(tmp_path: Path) -> None:
+    """When the daemon already recorded the failed reload, status keeps its time and rule count."""
+    cfg = _write_config(tmp_path, "https://n.example/feed.xml")
+    (tmp_path / "rules" / "r.yaml").write_text("- name: fusion\n  topic: [fusion]\n")
+    state = tmp_path / "state" / "watchlist.db"
+    state.parent.mkdir()
+    failed_at = NOW - timedelta(minutes=5)
+    write_reload_status(state, ReloadStatus(failed_at, False, ("r.yaml:2:3: old error",), 2))
+    obj = json.loads(_watchlist("status", "--json", "-c", str(cfg), env={}).stdout)
+    assert obj["last_reload"]["at"] == failed_at.isoformat()
+    assert obj["last_reload"]["rules"] == 2
+    assert any("topic" in e for e in obj["last_reload"]["errors"])
+    assert obj["outbox"] is None

@@ -1,10 +1,15 @@
 """The long-running daemon: schedules polls and deliveries, handles signals and reloads.
 
-One APScheduler 3 interval job per source and one for the outbox. Every job
-catches its own errors (a broken feed never stops the daemon) and is bounded by
-its source's fetch deadline. SIGTERM and Ctrl-C stop cleanly (pending alerts
-stay pending in the store); SIGHUP and edits to config or rule files reload:
-validate first, then swap atomically, keeping the rules in force on error.
+One APScheduler 3 interval job per source (polling it through
+``watchlist.intake``) and one for the outbox. Every job catches its own errors
+(a broken feed never stops the daemon) and is bounded by its source's fetch
+deadline; ``/healthz`` turns unhealthy when the outbox job stops finishing runs.
+SIGTERM and Ctrl-C stop cleanly (pending alerts stay pending in the store);
+SIGHUP and edits to config or rule files reload: validate first, then swap
+atomically, keeping the rules in force on error.
+A reload applies rules, sources, channels, templates, delivery settings,
+timezone and logging live; a changed ``state:`` or ``server.listen`` needs a
+restart: the old value stays, and the reload logs and records a warning.
 """
 
 from __future__ import annotations
@@ -16,33 +21,38 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import httpx
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from watchlist import __version__, logs, systemd
 from watchlist.config import load_config
 from watchlist.errors import ConfigErrors
+from watchlist.intake import Intake
 from watchlist.lock import AlreadyRunning, StateLock
 from watchlist.metrics import Metrics
 from watchlist.models import Article, Config, SourceConfig
 from watchlist.outbox import deliver_due, run_budget
 from watchlist.pipeline import Pipeline, Runtime
-from watchlist.reload import ConfigWatcher, Reloader
+from watchlist.reload import ConfigWatcher, Reloader, hold_restart_settings
 from watchlist.reloadstatus import ReloadStatus, write_reload_status
-from watchlist.server import StatusServer
-from watchlist.sources import Source, make_client, make_source
+from watchlist.server import StatusServer, outbox_health
+from watchlist.sources import make_client
 from watchlist.sources.ingest import IngestServer
 from watchlist.store import Store
 
 log = logging.getLogger("watchlist.daemon")
 
 OUTBOX_EVERY = timedelta(seconds=2)
+WORKERS = 8  # polls running at once: the scheduler's pool, and --once's
+MIN_EVERY = 0.1  # seconds: the shortest poll interval honoured
 STOP_GRACE = 5.0  # seconds to let running jobs finish on SIGTERM
 
 
@@ -69,13 +79,17 @@ class Daemon:
         self.metrics = Metrics()
         self.delivery_failed = False
         self._delivering = threading.Lock()  # held while the outbox job runs
-        self._sources: dict[str, Source] = {}
+        self._intake: Intake | None = None
         self._ingest: IngestServer | None = None
         self._scheduler: BackgroundScheduler | None = None
         self._client: httpx.Client | None = None
         self._store: Store | None = None
         self._pipeline: Pipeline | None = None
         self._reloader: Reloader[Runtime] | None = None
+        self._started = time.monotonic()
+        self._outbox_done: float | None = None  # monotonic time the outbox job last finished
+        stuck = os.environ.get("WATCHLIST_OUTBOX_STUCK_SECONDS", "")
+        self.outbox_stuck_after = float(stuck) if stuck else None  # None: from the config
 
     # ------------------------------------------------------------------ set-up
 
@@ -97,69 +111,30 @@ class Daemon:
     def _open(self, runtime: Runtime) -> None:
         config = runtime.config
         self._store = Store(config.state)
-        self._pipeline = Pipeline(self._store, runtime)
+        self._pipeline = Pipeline(self._store, runtime, on_match=self.metrics.observe_match)
         self._client = make_client()
-        self._reloader = Reloader(self._load, self._apply, count=lambda r: len(r.config.rules))
+        self._intake = Intake(
+            self._pipeline,
+            self.metrics,
+            self._client,
+            clock=self.clock,
+            on_matches=self._wake_outbox,
+        )
+        self._reloader = Reloader(
+            self._load, self._apply, count=lambda r: len(r.config.rules), rules=len(config.rules)
+        )
 
-    def _build_sources(self, config: Config) -> None:
-        assert self._client is not None
-        self._sources = {
-            s.name: make_source(s, self._client)
-            for s in config.sources
-            if s.enabled and s.type != "http"
-        }
+    @property
+    def intake(self) -> Intake:
+        """Polling and ingest (only once started)."""
+        assert self._intake is not None
+        return self._intake
 
     # ------------------------------------------------------------------ work
 
-    def poll(self, name: str) -> None:
-        """Poll one source, match what is new, commit it, then wake the outbox."""
-        source = self._sources.get(name)
-        if source is None:
-            return
-        try:
-            now = self.clock()
-            state = self.store.load_source_state(name)
-            if state.next_poll is not None and now < state.next_poll:
-                log.debug("source %s backing off until %s", name, state.next_poll.isoformat())
-                return
-            with self.metrics.time_poll(name):
-                result = source.poll(state, now)
-            if result.state.failures and result.state.last_error:
-                self.metrics.poll_error(name)
-            done = self._process(result.articles, name)
-            self.store.save_source_state(name, result.state)
-            if result.on_commit is not None:
-                result.on_commit()
-            if done:
-                self._wake_outbox()
-        except Exception:
-            log.exception("polling source %s failed; it will be polled again", name)
-
-    def _process(self, articles: tuple[Article, ...] | list[Article], source: str) -> int:
-        self.metrics.articles_read(source, len(articles))
-        if not articles:
-            return 0
-        start = time.perf_counter()
-        processed = self.pipeline.process(articles, self.clock())
-        if processed.new:
-            self.metrics.observe_match((time.perf_counter() - start) / processed.new)
-        for m in processed.matches:
-            self.metrics.matched(m.rule)
-        if processed.new:
-            log.info(
-                "source %s: %d new of %d, %d matches",
-                source,
-                processed.new,
-                processed.read,
-                len(processed.matches),
-            )
-        return len(processed.matches)
-
     def submit(self, articles: list[Article]) -> list[str]:
         """What the HTTP ingest source calls: process and commit, then answer."""
-        self._process(articles, self._ingest.name if self._ingest else "ingest")
-        self._wake_outbox()
-        return [a.id for a in articles]
+        return self.intake.submit(self._ingest.name if self._ingest else "ingest", articles)
 
     def deliver(self) -> None:
         """Send what is due in the outbox (bounded; returns promptly once stopping)."""
@@ -193,16 +168,23 @@ class Daemon:
 
     # ------------------------------------------------------------------ reload
 
-    def _apply(self, runtime: Runtime) -> None:
+    def _apply(self, runtime: Runtime) -> list[str]:
+        """Put a reloaded config in force; the warnings name what needs a restart instead."""
         old = self.pipeline.runtime.config
-        self.pipeline.swap(runtime)
-        new = runtime.config
+        new, warnings = hold_restart_settings(old, runtime.config)
+        runtime = replace(runtime, config=new)
+        self.pipeline.swap(runtime)  # rules, timezone, channels, templates, delivery
         logs.add_secrets(new.secrets)
+        if new.logging != old.logging:
+            logs.setup_logging(self.log_level or new.logging.level, new.logging.format)
         if new.sources != old.sources:
-            self._build_sources(new)
+            self.intake.build(new)
             self._schedule_sources(new)
             self._restart_ingest(new)
+        for warning in warnings:
+            log.warning("%s", warning)
         log.info("configuration reloaded: %d rules in force", len(new.rules))
+        return warnings
 
     def reload(self) -> bool:
         """Re-read config and rules; keep the ones in force if anything is wrong."""
@@ -236,9 +218,9 @@ class Daemon:
                 self._add_source_job(sched, s)
 
     def _add_source_job(self, sched: BackgroundScheduler, s: SourceConfig) -> None:
-        every = max(s.every.total_seconds(), 1.0)
+        every = max(s.every.total_seconds(), MIN_EVERY)
         sched.add_job(
-            self.poll,
+            self.intake.poll,
             "interval",
             args=[s.name],
             id=f"source:{s.name}",
@@ -262,13 +244,12 @@ class Daemon:
     # ------------------------------------------------------------------ running
 
     def run_once(self) -> int:
-        """Poll every source once, deliver what is due, and return the exit code."""
+        """Poll every source once (``WORKERS`` at a time), deliver what is due; the exit code."""
         runtime = self._start()
         if runtime is None:
             return 1
         try:
-            for name in self._sources:
-                self.poll(name)
+            self.intake.poll_all(WORKERS)
             self.deliver()
             return 1 if self.delivery_failed else 0
         finally:
@@ -282,7 +263,7 @@ class Daemon:
         config = runtime.config
         self._install_signals()
         sched = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=8)}, timezone=config.timezone
+            executors={"default": ThreadPoolExecutor(max_workers=WORKERS)}, timezone=config.timezone
         )
         self._scheduler = sched
         sched.add_job(
@@ -295,6 +276,7 @@ class Daemon:
             coalesce=True,
         )
         self._schedule_sources(config)
+        sched.add_listener(self._job_done, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         sched.start()
         self._restart_ingest(config)
         watcher = ConfigWatcher(self._watched_paths, self.reload_event.set)
@@ -345,9 +327,23 @@ class Daemon:
                 break
             time.sleep(0.05)
 
+    def _job_done(self, event: JobExecutionEvent) -> None:
+        if event.job_id == "outbox":
+            self._outbox_done = time.monotonic()
+
     def _health(self) -> dict[str, Any]:
+        """Healthy while the scheduler runs and the outbox job keeps finishing its runs."""
         sched = self._scheduler
-        return {"ok": bool(sched and sched.running), "version": __version__}
+        report: dict[str, Any] = {"ok": bool(sched and sched.running), "version": __version__}
+        if not report["ok"]:
+            report["why"] = "the scheduler is not running"
+            return report
+        done = self._outbox_done
+        idle = time.monotonic() - (self._started if done is None else done)
+        limit = self.outbox_stuck_after
+        if limit is None:  # a run may wait on a few slow sends before it finishes
+            limit = max(60.0, 4 * self.pipeline.runtime.config.delivery.timeout)
+        return {**report, **outbox_health(idle, limit, OUTBOX_EVERY.total_seconds())}
 
     def _start(self) -> Runtime | None:
         try:
@@ -357,6 +353,7 @@ class Daemon:
                 log.error("%s", err)
             return None
         config = runtime.config
+        self.metrics.reloaded(True)  # loaded at start: the first "reload"
         logs.setup_logging(self.log_level or config.logging.level, config.logging.format)
         logs.add_secrets(config.secrets)
         self._lock = StateLock(config.state)
@@ -366,7 +363,7 @@ class Daemon:
             log.error("%s", exc)
             return None
         self._open(runtime)
-        self._build_sources(config)
+        self.intake.build(config)
         return runtime
 
     def _close(self) -> None:

@@ -1,13 +1,19 @@
 """Hot reload: watch config and rule files, re-read them, swap only what validates.
 
-``Reloader(load, apply)`` runs ``load()`` (parse, validate, build the matcher:
-all the slow work, off the hot path), and only when it succeeds hands the result
-to ``apply`` (a reference swap). It records ``last`` (time, ok, errors), never
-raises, and serialises concurrent reloads. ``ConfigWatcher(paths_fn, on_change)``
-watches files and folders with watchfiles in a background thread and calls
-``on_change`` after edits settle; it re-reads ``paths_fn()`` after each change,
-so rule files added by a reload are watched too. ``install_sighup`` runs a
-callback on SIGHUP in a short-lived thread, outside the signal handler.
+``Reloader(load, apply, rules=N)`` runs ``load()`` (parse, validate, build the
+matcher: all the slow work, off the hot path), and only when it succeeds hands
+the result to ``apply`` (a reference swap; it may return warnings: changes it
+could not apply). It records ``last`` (time, ok, errors, warnings, the rules in
+force: ``N`` from the first load until a reload works), never raises, and
+serialises concurrent reloads. ``hold_restart_settings`` keeps what a reload
+cannot change live (``state:``, ``server.listen``) and says so.
+
+``ConfigWatcher(paths_fn, on_change)`` watches files and folders with
+watchfiles in a background thread, each folder alone and never recursively
+(the config file's folder, the rule folders), and calls ``on_change`` after
+edits settle; it re-reads ``paths_fn()`` after each change, so rule files added
+by a reload are watched too. ``install_sighup`` runs a callback on SIGHUP in a
+short-lived thread, outside the signal handler.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -25,6 +32,7 @@ from typing import Generic, TypeVar
 import watchfiles
 
 from watchlist.logs import mask
+from watchlist.models import Config
 from watchlist.reloadstatus import ReloadStatus
 
 log = logging.getLogger(__name__)
@@ -51,9 +59,10 @@ class Reloader(Generic[T]):
     def __init__(
         self,
         load: Callable[[], T],
-        apply: Callable[[T], None],
+        apply: Callable[[T], Sequence[str] | None],
         *,
         count: Callable[[T], int] | None = None,
+        rules: int = 0,
         on_result: Callable[[ReloadStatus], None] | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
@@ -64,7 +73,7 @@ class Reloader(Generic[T]):
         self._clock = clock
         self._lock = threading.Lock()
         self._last: ReloadStatus | None = None
-        self._rules = 0
+        self._rules = rules  # in force now: what a failed reload reports as kept
 
     @property
     def last(self) -> ReloadStatus | None:
@@ -82,14 +91,14 @@ class Reloader(Generic[T]):
                     log.error("reload failed, the rules in force stay in force: %s", err)
             else:
                 try:
-                    self._apply(value)
+                    warnings = tuple(mask(w) for w in self._apply(value) or ())
                 except Exception as exc:
                     status = ReloadStatus(self._clock(), False, error_messages(exc), self._rules)
                     log.exception("reload could not be applied; the old rules stay in force")
                 else:
                     if self._count is not None:
                         self._rules = self._count(value)
-                    status = ReloadStatus(self._clock(), True, (), self._rules)
+                    status = ReloadStatus(self._clock(), True, (), self._rules, warnings)
                     log.info("reloaded", extra={"rules": self._rules})
             self._last = status
             if self._on_result is not None:
@@ -98,6 +107,25 @@ class Reloader(Generic[T]):
                 except Exception:
                     log.exception("recording the reload status failed")
             return status
+
+
+def hold_restart_settings(old: Config, new: Config) -> tuple[Config, list[str]]:
+    """``new`` with the settings that need a restart (``state:``, ``server.listen``) kept as in
+    ``old``, and one warning for each that changed."""
+    warnings = []
+    if new.state != old.state:
+        warnings.append(
+            f"{new.path}: state: changed to {new.state}; this needs a restart "
+            f"(until then the daemon keeps using {old.state})"
+        )
+        new = replace(new, state=old.state)
+    if new.server != old.server:
+        warnings.append(
+            f"{new.path}: server.listen: changed to {new.server.listen or 'off'}; this needs a "
+            f"restart (until then /healthz and /metrics stay on {old.server.listen or 'off'})"
+        )
+        new = replace(new, server=old.server)
+    return new, warnings
 
 
 def install_sighup(callback: Callable[[], object]) -> None:
@@ -245,6 +273,7 @@ class ConfigWatcher:
                     rust_timeout=500,
                     yield_on_timeout=True,
                     raise_interrupt=False,
+                    recursive=False,  # config.yaml may sit in a home folder: never walk it
                 ):
                     if self._stop.is_set():
                         return

@@ -2,7 +2,9 @@
 
 The daemon writes ``<state>.reload.json`` after every reload attempt (and at
 start); ``watchlist status`` reads it. Writes are atomic (temp file + rename),
-and error messages are stored already masked.
+and error and warning messages are stored already masked. A reload that worked
+may still carry warnings: changes it read but could not apply live (``state:``,
+``server.listen``), which need a restart.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class ReloadStatus:
     ok: bool
     errors: tuple[str, ...] = ()  # each "path:line:column: message", masked
     rules: int = 0  # rules in force after the attempt
+    warnings: tuple[str, ...] = ()  # changes read but not applied (they need a restart), masked
 
     def __bool__(self) -> bool:
         """Truthy when the reload worked, so ``if reloader.reload():`` reads naturally."""
@@ -45,6 +48,7 @@ def write_reload_status(state_path: str | Path, status: ReloadStatus) -> None:
         "ok": status.ok,
         "errors": [mask(e) for e in status.errors],
         "rules": status.rules,
+        "warnings": [mask(w) for w in status.warnings],
     }
     fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
     try:
@@ -65,6 +69,7 @@ def read_reload_status(state_path: str | Path) -> ReloadStatus | None:
             ok=bool(data["ok"]),
             errors=tuple(str(e) for e in data.get("errors", ())),
             rules=int(data.get("rules", 0)),
+            warnings=tuple(str(w) for w in data.get("warnings", ())),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -4,6 +4,7 @@ A small starlette app served by uvicorn in a background thread. The daemon
 creates ``StatusServer(listen, metrics, health)`` when ``server.listen`` is set
 (off by default), calls ``start()`` (binds at once, so a busy port is an error
 right there; port 0 picks a free one, read it from ``.port``) and ``stop()``.
+``outbox_health`` is the daemon's stuck-outbox check for /healthz.
 """
 
 from __future__ import annotations
@@ -47,6 +48,21 @@ def is_healthy(report: dict[str, Any]) -> bool:
     if "ok" in report:
         return bool(report["ok"])
     return bool(report.get("status", "ok") == "ok")
+
+
+def outbox_health(idle: float, limit: float, every: float) -> dict[str, Any]:
+    """The outbox part of /healthz: unhealthy when its job has not finished a run for ``limit`` s.
+
+    ``idle`` is the seconds since the job last finished (or since start); ``every`` its interval.
+    """
+    report: dict[str, Any] = {"outbox_idle_seconds": round(idle, 1)}
+    if idle > limit:
+        report["ok"] = False
+        report["why"] = (
+            f"the outbox job has not finished a run for {idle:.0f}s (it runs every "
+            f"{every:.0f}s); a delivery may be stuck"
+        )
+    return report
 
 
 def build_app(metrics: Metrics, health: Callable[[], dict[str, Any]]) -> Starlette:

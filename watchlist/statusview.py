@@ -4,21 +4,32 @@
 recent alerts), the persisted last reload and the lock file (is a daemon
 running?). Rendering it, pure, is in ``watchlist.commands.status``. Channel URLs
 are stored masked (``logs.mask``), so a snapshot never holds a secret URL.
+
+When config or rules do not load, ``salvage_config`` reads what it can of
+config.yaml (``state:``, sources, channels) so status still shows the state the
+daemon keeps running on, and ``failed_reload`` turns the load errors into the
+failed reload that status reports.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from watchlist.durations import positive_duration
 from watchlist.lock import lock_path, read_pid
 from watchlist.logs import mask
-from watchlist.models import Config
+from watchlist.models import ChannelConfig, Config, SourceConfig
 from watchlist.reloadstatus import ReloadStatus, read_reload_status
+from watchlist.yamlsafe import YMap, parse_yaml
+
+_STATE_LINE = re.compile(r"^state:[ \t]*(['\"]?)([^'\"#\r\n]*?)\1[ \t]*(?:#.*)?$", re.M)
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,3 +197,107 @@ def collect_snapshot(
         last_reload=read_reload_status(config.state),
         channels=tuple((c.name, tuple(mask(u) for u in c.urls)) for c in config.channels),
     )
+
+
+# ----------------------------------------------------------------------------- broken config
+
+
+def _expand(text: str) -> str | None:
+    """``text`` with ${VAR} (and ${VAR:-default}) from the environment; None if one is unset."""
+    missing = False
+
+    def one(m: re.Match[str]) -> str:
+        nonlocal missing
+        value = os.environ.get(m.group(1), m.group(2))
+        missing = missing or value is None
+        return value or ""
+
+    out = _VAR.sub(one, text)
+    return None if missing or "${" in out else out
+
+
+def _salvage_sources(doc: YMap) -> tuple[SourceConfig, ...]:
+    out = []
+    for item in doc.get("sources") or ():
+        if not isinstance(item, YMap):
+            continue
+        name, kind = item.get("name"), item.get("type")
+        if not isinstance(name, str) or not isinstance(kind, str):
+            continue
+        try:
+            every = positive_duration(item.get("every", "15m"))
+        except ValueError:
+            every = timedelta(minutes=15)
+        out.append(SourceConfig(name=name, type=kind, every=every))
+    return tuple(out)
+
+
+def _salvage_channels(doc: YMap) -> tuple[ChannelConfig, ...]:
+    channels = doc.get("channels")
+    out = []
+    for name, value in channels.items() if isinstance(channels, YMap) else ():
+        if isinstance(value, YMap):
+            value = value.get("urls", value.get("url"))
+        urls = [value] if isinstance(value, str) else value
+        if isinstance(urls, list) and all(isinstance(u, str) for u in urls):
+            out.append(ChannelConfig(name=str(name), urls=tuple(urls)))
+    return tuple(out)
+
+
+def salvage_config(path: Path) -> Config:
+    """What can be read of a config that does not load: its ``state:``, sources and channels.
+
+    When the YAML does not parse, a top-level ``state: PATH`` line still names the state;
+    without one (or when it is unusable) the default is ``watchlist.db`` beside
+    config.yaml. No rules are read.
+    """
+    path = Path(path).expanduser().resolve()
+    given: Any = None
+    sources: tuple[SourceConfig, ...] = ()
+    channels: tuple[ChannelConfig, ...] = ()
+    try:
+        data = path.read_bytes()
+    except OSError:
+        data = b""
+    try:
+        doc = parse_yaml(data, str(path))
+    except Exception:  # malformed: read the state: line alone
+        doc = None
+        line = _STATE_LINE.search(data.decode("utf-8", "replace"))
+        given = line.group(2).strip() if line else None
+    if isinstance(doc, YMap):
+        given = doc.get("state")
+        sources = _salvage_sources(doc)
+        channels = _salvage_channels(doc)
+    expanded = _expand(given) if isinstance(given, str) and given else None
+    state = expanded if expanded and "://" not in expanded else "watchlist.db"
+    return Config(
+        path=str(path),
+        state=str((path.parent / Path(state).expanduser()).resolve()),
+        sources=sources,
+        channels=channels,
+    )
+
+
+def failed_reload(
+    errors: Sequence[Any], recorded: ReloadStatus | None, now: datetime
+) -> ReloadStatus:
+    """The load ``errors`` as a failed reload: the daemon's own record if it failed too.
+
+    Its time is the daemon's failed attempt, else the latest change to a file named in
+    an error; the rule count is the one the daemon last recorded (still in force).
+    """
+    if recorded is not None and not recorded.ok:
+        at = recorded.at
+    else:
+        times: list[float | None] = []
+        for e in errors:
+            where = str(getattr(e, "path", ""))
+            try:
+                times.append(Path(where).stat().st_mtime if where else None)
+            except OSError:
+                continue
+        found = [t for t in times if t is not None]
+        at = datetime.fromtimestamp(max(found), UTC) if found else now
+    rules = recorded.rules if recorded is not None else 0
+    return ReloadStatus(at, False, tuple(mask(str(e)) for e in errors), rules)

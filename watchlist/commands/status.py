@@ -3,7 +3,10 @@
 The rendering here is pure (``render_status``, ``snapshot_to_json`` over a
 ``watchlist.statusview.StatusSnapshot``); ``run`` loads the config, opens the
 state file if it exists, collects the snapshot and prints it. Every string that
-could hold a secret (errors, URLs) goes through ``logs.mask``.
+could hold a secret (errors, URLs) goes through ``logs.mask``. When config or
+rules do not load, status still reports the state the daemon runs on (the
+``state:`` read from what YAML there is, else the default) and shows the load
+errors as the failed reload; it then exits 1.
 """
 
 from __future__ import annotations
@@ -12,13 +15,16 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from watchlist.cli import add_config_argument, load_config_or_report
+from watchlist.cli import add_config_argument, config_path
+from watchlist.errors import ConfigErrors
 from watchlist.logs import add_secrets, mask
-from watchlist.statusview import StatusSnapshot, collect_snapshot
+from watchlist.models import SourceConfig
+from watchlist.statusview import StatusSnapshot, collect_snapshot, failed_reload, salvage_config
 
 HELP = "sources, outbox, recent alerts and last reload (a table, or --json)"
 
@@ -80,6 +86,7 @@ def render_status(snap: StatusSnapshot) -> str:
         out.append("reload  none recorded")
     elif rl.ok:
         out.append(f"reload  ok {ago(rl.at, now)} ({_when(rl.at)}), {rl.rules} rules in force")
+        out.extend(f"        {mask(w)}" for w in rl.warnings)
     else:
         out.append(
             f"reload  FAILED {ago(rl.at, now)} ({_when(rl.at)}); "
@@ -170,6 +177,7 @@ def snapshot_to_json(snap: StatusSnapshot) -> dict[str, Any]:
             "ok": rl.ok,
             "errors": [mask(e) for e in rl.errors],
             "rules": rl.rules,
+            "warnings": [mask(w) for w in rl.warnings],
         },
         "sources": [
             {
@@ -232,11 +240,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the status; exit 1 when the config cannot be read."""
-    config = load_config_or_report(args)
-    if config is None:
-        print("watchlist status: fix the config first (`watchlist check`)", file=sys.stderr)
-        return 1
+    """Print the status; exit 1 when config or rules do not load (the status still prints)."""
+    from watchlist.config import load_config
+
+    path = config_path(args)
+    errors: list[Any] = []
+    try:
+        config = load_config(path)
+    except ConfigErrors as exc:
+        errors = list(exc.errors)
+        config = salvage_config(path)
     add_secrets(config.secrets)
     now = datetime.now(UTC)
     store = None
@@ -245,12 +258,27 @@ def run(args: argparse.Namespace) -> int:
 
         store = Store(config.state)
     try:
+        if errors and store is not None and not config.sources:
+            # config.yaml itself is unreadable: list the sources the state knows
+            known = (
+                SourceConfig(name=n, type="?", every=timedelta(0)) for n in store.source_names()
+            )
+            config = replace(config, sources=tuple(known))
         snap = collect_snapshot(config, store, now, recent=max(args.alerts, 0))
     finally:
         if store is not None:
             store.close()
+    if errors:
+        snap = replace(snap, last_reload=failed_reload(errors, snap.last_reload, now))
     if args.json:
         print(json.dumps(snapshot_to_json(snap), indent=2, ensure_ascii=False))
     else:
         sys.stdout.write(render_status(snap))
+    if errors:
+        print(
+            f"watchlist status: {len(errors)} error(s) in config or rules, shown under reload; "
+            "fix them, `watchlist check` lists them",
+            file=sys.stderr,
+        )
+        return 1
     return 0
