@@ -197,3 +197,23 @@ def test_plain_httpx_client_also_works(http_server: LocalServer) -> None:
     with httpx.Client() as plain:
         res = make_source(cfg(http_server.url("/feed")), plain).poll(SourceState(), NOW)
     assert [a.id for a in res.articles] == ["g1", "g2"]
+
+
+CP1251_FEED = (
+    '<rss version="2.0"><channel><title>t</title><item><title>Биржа STAR Market</title>'
+    "<guid>c1</guid></item></channel></rss>"
+).encode("cp1251")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/rss+xml; charset=windows-1251", 'text/xml; charset="windows-1251"'],
+)
+def test_http_charset_decodes_feed_without_declaration(
+    http_server: LocalServer, client: httpx.Client, content_type: str
+) -> None:
+    """A feed with no XML declaration is decoded with the charset of its Content-Type."""
+    http_server.routes["/cp"] = Route(200, CP1251_FEED, {"Content-Type": content_type})
+    res = make_source(cfg(http_server.url("/cp")), client).poll(SourceState(), NOW)
+    assert res.state.last_error == ""
+    assert [a.title for a in res.articles] == ["Биржа STAR Market"]

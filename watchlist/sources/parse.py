@@ -173,9 +173,18 @@ def _is_truncated(exc: BaseException | None) -> bool:
     return any(msg in str(exc).lower() for msg in _EOF_ERRORS)
 
 
-def parse_feed(data: bytes, *, name: str, source: str) -> list[Article]:
-    """Articles from RSS, Atom or RDF bytes; never fetches anything named in the document."""
-    parsed = feedparser.parse(_strip_entity_doctype(data), sanitize_html=True)
+def parse_feed(
+    data: bytes, *, name: str, source: str, content_type: str | None = None
+) -> list[Article]:
+    """Articles from RSS, Atom or RDF bytes; never fetches anything named in the document.
+
+    ``content_type`` (the HTTP header, if any) gives feedparser the charset of a
+    feed that declares none itself.
+    """
+    headers = {"content-type": content_type} if content_type else None
+    parsed = feedparser.parse(
+        _strip_entity_doctype(data), sanitize_html=True, response_headers=headers
+    )
     exc = parsed.get("bozo_exception")
     version = parsed.get("version") or ""
     entries = parsed.get("entries") or []
@@ -236,12 +245,13 @@ def parse_bytes(
         text = _decode(body)
         stripped = text.lstrip().encode("utf-8")
         body = text.encode("utf-8")
+        content_type = None  # its charset named the bytes we just re-encoded
     ctype = (content_type or "").split(";", 1)[0].strip().lower()
     first = stripped[:1]
     if first in (b"{", b"[") or ctype.endswith("json") or ctype == "application/x-ndjson":
         return parse_json(_decode(body), name=name, source=source)
     if first == b"<":
-        return parse_feed(body, name=name, source=source)
+        return parse_feed(body, name=name, source=source, content_type=content_type)
     if _looks_binary(body):
         raise SourceError(
             f"{name}: binary data, not an article; expected JSON, JSONL, RSS/Atom or text"
