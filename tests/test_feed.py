@@ -217,3 +217,35 @@ def test_http_charset_decodes_feed_without_declaration(
     res = make_source(cfg(http_server.url("/cp")), client).poll(SourceState(), NOW)
     assert res.state.last_error == ""
     assert [a.title for a in res.articles] == ["Биржа STAR Market"]
+
+
+@pytest.mark.parametrize(
+    ("route", "message"),
+    [
+        (Route(200, "Service temporarily unavailable\nPlease try later",
+               {"Content-Type": "text/plain"}),
+         "not an RSS or Atom feed (got text/plain: 'Service temporarily unavailable"),
+        (Route(200, '{"error": "maintenance", "url": "https://x"}',
+               {"Content-Type": "application/json"}),
+         "not an RSS or Atom feed (got application/json: '{\"error\""),
+        (Route(200, '[{"title": "not from a feed"}]'), "not an RSS or Atom feed (got JSON: '[{"),
+        (Route(200, "Just a line of text"), "not an RSS or Atom feed (got plain text: 'Just"),
+    ],
+)  # fmt: skip
+def test_rss_source_accepts_only_feeds(
+    http_server: LocalServer, client: httpx.Client, route: Route, message: str
+) -> None:
+    """A 200 that is not a feed (text, JSON) is a recorded error for an rss source, no article."""
+    http_server.routes["/feed"] = route
+    res = make_source(cfg(http_server.url("/feed")), client).poll(SourceState(), NOW)
+    assert res.articles == ()
+    assert res.state.failures == 1
+    assert message in res.state.last_error
+
+
+def test_local_rss_source_accepts_only_feeds(tmp_path: Path, client: httpx.Client) -> None:
+    """An rss source naming a local JSON file is refused too; the same file as a feed is read."""
+    path = tmp_path / "feed.xml"
+    path.write_text('{"title": "json in disguise"}', "utf-8")
+    res = make_source(cfg(str(path)), client).poll(SourceState(), NOW)
+    assert res.articles == () and "not an RSS or Atom feed (got JSON" in res.state.last_error

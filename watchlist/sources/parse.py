@@ -20,7 +20,14 @@ from watchlist.articles import make_article
 from watchlist.models import Article
 from watchlist.sources.errors import SourceError
 
-__all__ = ["SourceError", "parse_bytes", "parse_feed", "parse_json", "parse_text"]
+__all__ = [
+    "SourceError",
+    "parse_bytes",
+    "parse_feed",
+    "parse_feed_only",
+    "parse_json",
+    "parse_text",
+]
 
 _HTML_RE = re.compile(
     rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S
@@ -230,12 +237,11 @@ def parse_text(text: str, *, name: str, source: str) -> list[Article]:
 # --------------------------------------------------------------------------- sniffing
 
 
-def parse_bytes(
-    data: bytes, *, name: str, source: str, content_type: str | None = None
-) -> list[Article]:
-    """Articles from one document, whatever its format; ``SourceError`` for garbage.
+def _prepare(data: bytes, name: str, content_type: str | None) -> tuple[bytes, bytes, str | None]:
+    """The body (UTF-16 re-encoded as UTF-8), its start without blanks, and the content type.
 
-    ``name`` (a path or URL) appears in error messages; ``source`` goes into each article.
+    An empty document raises ``SourceError``. A re-encoded body drops the content
+    type, whose charset named the original bytes.
     """
     body = data
     stripped = body.lstrip(b" \t\r\n\xef\xbb\xbf")
@@ -243,9 +249,18 @@ def parse_bytes(
         raise SourceError(f"{name}: empty; expected JSON, JSONL, RSS/Atom or text")
     if body.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = _decode(body)
-        stripped = text.lstrip().encode("utf-8")
-        body = text.encode("utf-8")
-        content_type = None  # its charset named the bytes we just re-encoded
+        return text.encode("utf-8"), text.lstrip().encode("utf-8"), None
+    return body, stripped, content_type
+
+
+def parse_bytes(
+    data: bytes, *, name: str, source: str, content_type: str | None = None
+) -> list[Article]:
+    """Articles from one document, whatever its format; ``SourceError`` for garbage.
+
+    ``name`` (a path or URL) appears in error messages; ``source`` goes into each article.
+    """
+    body, stripped, content_type = _prepare(data, name, content_type)
     ctype = (content_type or "").split(";", 1)[0].strip().lower()
     first = stripped[:1]
     if first in (b"{", b"[") or ctype.endswith("json") or ctype == "application/x-ndjson":
@@ -257,3 +272,30 @@ def parse_bytes(
             f"{name}: binary data, not an article; expected JSON, JSONL, RSS/Atom or text"
         )
     return parse_text(_decode(body), name=name, source=source)
+
+
+def parse_feed_only(
+    data: bytes, *, name: str, source: str, content_type: str | None = None
+) -> list[Article]:
+    """Articles from a document that must be an RSS, Atom or RDF feed (an ``rss`` source).
+
+    A maintenance page in plain text or a JSON error body is a ``SourceError``,
+    never an article.
+    """
+    body, stripped, content_type = _prepare(data, name, content_type)
+    if stripped[:1] == b"<":
+        return parse_feed(body, name=name, source=source, content_type=content_type)
+    ctype = (content_type or "").split(";", 1)[0].strip().lower()
+    if _looks_binary(body):
+        kind = "binary data"
+    elif stripped[:1] in (b"{", b"["):
+        kind = "JSON"
+    else:
+        kind = "plain text"
+    got = ctype or kind
+    start = " ".join(_decode(stripped[:200]).split())[:60] if kind != "binary data" else ""
+    shown = f": {start!r}" if start else ""
+    raise SourceError(
+        f"{name}: not an RSS or Atom feed (got {got}{shown}); "
+        "check the source's url points at the feed"
+    )
