@@ -15,10 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
+from defusedxml import DefusedXmlException
 
 from watchlist.articles import make_article
 from watchlist.models import Article
 from watchlist.sources.errors import SourceError
+from watchlist.sources.safexml import strip_internal_subset, use_safe_reader
 
 __all__ = [
     "SourceError",
@@ -32,8 +34,6 @@ __all__ = [
 _HTML_RE = re.compile(
     rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S
 )
-_FIRST_ELEMENT_RE = re.compile(rb"<[A-Za-z_]")
-_DOCTYPE_RE = re.compile(rb"<!DOCTYPE", re.I)
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -121,31 +121,6 @@ def parse_json(text: str, *, name: str, source: str) -> list[Article]:
 # --------------------------------------------------------------------------- feeds
 
 
-def _strip_entity_doctype(data: bytes) -> bytes:
-    """Remove a DOCTYPE whose internal subset declares entities (billion laughs, XXE)."""
-    first = _FIRST_ELEMENT_RE.search(data)
-    head_end = first.start() if first else len(data)
-    m = _DOCTYPE_RE.search(data, 0, head_end)
-    if not m or b"<!ENTITY" not in data[m.start() : head_end].upper():
-        return data
-    i, depth, quote = m.end(), 0, 0
-    while i < len(data):
-        c = data[i]
-        if quote:
-            if c == quote:
-                quote = 0
-        elif c in (0x22, 0x27):  # " '
-            quote = c
-        elif c == 0x5B:  # [
-            depth += 1
-        elif c == 0x5D:  # ]
-            depth = max(0, depth - 1)
-        elif c == 0x3E and depth == 0:  # >
-            return data[: m.start()] + data[i + 1 :]
-        i += 1
-    return data[: m.start()]
-
-
 def _entry_time(entry: Mapping[str, Any]) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = entry.get(key)
@@ -189,9 +164,16 @@ def parse_feed(
     feed that declares none itself.
     """
     headers = {"content-type": content_type} if content_type else None
-    parsed = feedparser.parse(
-        _strip_entity_doctype(data), sanitize_html=True, response_headers=headers
-    )
+    use_safe_reader()
+    try:
+        parsed = feedparser.parse(
+            strip_internal_subset(data), sanitize_html=True, response_headers=headers
+        )
+    except DefusedXmlException as err:
+        raise SourceError(
+            f"{name}: the feed declares XML entities ({type(err).__name__}); "
+            "refused, as feeds have no use for them"
+        ) from None
     exc = parsed.get("bozo_exception")
     version = parsed.get("version") or ""
     entries = parsed.get("entries") or []
