@@ -20,7 +20,7 @@ from defusedxml import DefusedXmlException
 from watchlist.articles import make_article
 from watchlist.models import Article
 from watchlist.sources.errors import SourceError
-from watchlist.sources.safexml import strip_internal_subset, use_safe_reader
+from watchlist.sources.safexml import HostileXML, strip_internal_subset, use_safe_reader
 
 __all__ = [
     "SourceError",
@@ -169,6 +169,8 @@ def parse_feed(
         parsed = feedparser.parse(
             strip_internal_subset(data), sanitize_html=True, response_headers=headers
         )
+    except HostileXML as err:
+        raise SourceError(f"{name}: {err}; refused, as feeds have no use for it") from None
     except DefusedXmlException as err:
         raise SourceError(
             f"{name}: the feed declares XML entities ({type(err).__name__}); "

@@ -1,8 +1,9 @@
 """Hostile XML kept harmless before and while feedparser reads it (billion laughs, XXE).
 
-Two layers. ``strip_internal_subset`` removes a DOCTYPE's internal subset, where
+Two layers. ``strip_internal_subset`` finds the DOCTYPE's internal subset, where
 entities are declared, scanning the prolog as XML does (comments and PIs
-skipped whole, so ``<!-- <a> -->`` cannot pass for the first element). What
+skipped whole, so ``<!-- <a> -->`` cannot pass for the first element), and
+refuses nested, external or parameter entities or drops a harmless subset. What
 gets past the scan (an encoding it cannot read) meets ``create_parser``'s
 reader, defusedxml's expat reader, which raises ``EntitiesForbidden`` at the
 first entity declaration instead of expanding anything. External DTDs and
@@ -11,12 +12,13 @@ entities are never fetched (feedparser turns external entities off).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import feedparser.api
 from defusedxml.expatreader import DefusedExpatParser
 
-__all__ = ["create_parser", "strip_internal_subset", "use_safe_reader"]
+__all__ = ["HostileXML", "create_parser", "strip_internal_subset", "use_safe_reader"]
 
 
 def create_parser(*args: Any, **kwargs: Any) -> Any:
@@ -81,13 +83,43 @@ def _doctype_span(data: bytes) -> tuple[int, int, bool] | None:
     return None
 
 
-def strip_internal_subset(data: bytes) -> bytes:
-    """Remove a DOCTYPE with an internal subset, where entities are declared (billion laughs, XXE).
+class HostileXML(ValueError):
+    """A DOCTYPE declaring entities that nest, refer outside, or are parameter entities."""
 
-    A feed has no use for one. Whatever gets past this (an encoding the scan
-    cannot read) meets defusedxml's parser, which refuses any entity declaration.
+
+_MARKUP_RE = re.compile(rb"<!--.*?-->|<\?.*?\?>", re.S)
+_ENTITY_RE = re.compile(rb"<!ENTITY", re.I)
+_DECL_RE = re.compile(rb"<!ENTITY\s+(%\s+)?[^\s\"'>]+\s+(\"[^\"]*\"|'[^']*'|SYSTEM|PUBLIC)", re.I)
+_REF_RE = re.compile(rb"[&%](?!#)")
+
+
+def _hostile(subset: bytes) -> str:
+    """What makes an internal subset's entity declarations hostile ("" when none does)."""
+    text = _MARKUP_RE.sub(b"", subset)
+    decls = _DECL_RE.findall(text)
+    if len(decls) != len(_ENTITY_RE.findall(text)):
+        return "an entity declaration it cannot read"
+    for param, value in decls:
+        if param:
+            return "a parameter entity"
+        if value.upper() in (b"SYSTEM", b"PUBLIC"):
+            return "an external entity (XXE)"
+        if _REF_RE.search(value):
+            return "entities that expand other entities (billion laughs)"
+    return ""
+
+
+def strip_internal_subset(data: bytes) -> bytes:
+    """Remove a DOCTYPE with an internal subset; ``HostileXML`` if its entities are hostile.
+
+    A feed has no use for an internal subset: harmless ones (``<!ENTITY c "&#169;">``)
+    are dropped, nested, external and parameter entities refused. Whatever gets
+    past this scan (an encoding it cannot read) meets defusedxml's reader.
     """
     span = _doctype_span(data)
     if span is None or not span[2]:
         return data
+    why = _hostile(data[span[0] : span[1]])
+    if why:
+        raise HostileXML(f"its DOCTYPE declares {why}")
     return data[: span[0]] + data[span[1] :]
