@@ -14,6 +14,8 @@ from localserver import LocalServer, Request, Route
 from watchlist.models import SourceConfig, SourceState
 from watchlist.sources import USER_AGENT, make_client, make_source
 
+pytestmark = pytest.mark.usefixtures("loopback_only")  # nothing leaves 127.0.0.1
+
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
 FEED = """<?xml version="1.0" encoding="utf-8"?>
