@@ -33,6 +33,7 @@ from watchlist.templates import make_snippet
 
 STORY_WINDOW = timedelta(hours=48)
 TITLE_SIMILARITY = 0.92
+_DIGITS_RE = re.compile(r"\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,15 +275,20 @@ class Store(OutboxQueries):
                 " AND story_at BETWEEN ? AND ? ORDER BY id",
                 (rule, ts(when - STORY_WINDOW), ts(when + STORY_WINDOW)),
             ).fetchall()
+            digits = _DIGITS_RE.findall(key)
             for cand in rows:
                 other = cand["title_key"]
-                sm = difflib.SequenceMatcher(None, key, other, autojunk=False)
-                if other == key or (
-                    re.findall(r"\d+", other) == re.findall(r"\d+", key)
-                    and sm.real_quick_ratio() >= TITLE_SIMILARITY
-                    and sm.quick_ratio() >= TITLE_SIMILARITY
-                    and sm.ratio() >= TITLE_SIMILARITY
+                if other == key:
+                    row = cand
+                    break
+                # cheap tests first: a SequenceMatcher per candidate made this quadratic
+                # scan cost seconds once a rule had a few thousand alerts in the window
+                if _DIGITS_RE.findall(other) != digits or (
+                    2 * min(len(key), len(other)) < TITLE_SIMILARITY * (len(key) + len(other))
                 ):
+                    continue
+                sm = difflib.SequenceMatcher(None, key, other, autojunk=False)
+                if sm.quick_ratio() >= TITLE_SIMILARITY and sm.ratio() >= TITLE_SIMILARITY:
                     row = cand
                     break
         if row is None:
