@@ -1,7 +1,8 @@
-"""Shared fixtures: real local HTTP and SMTP servers, and Apprise's throttle set to zero."""
+"""Shared fixtures: local HTTP and SMTP servers, Apprise throttle at zero, a loopback guard."""
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import sys
 from collections.abc import Iterator
@@ -67,3 +68,67 @@ def smtp_server() -> Iterator[SmtpInbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+def _is_loopback(host: object) -> bool:
+    """Whether ``host`` (a name or address, str or bytes) is this machine's loopback."""
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    if not isinstance(host, str):
+        return False
+    name = host.strip("[]").lower()
+    if name in ("localhost", "::1", "0:0:0:0:0:0:0:1") or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+class NetGuard:
+    """Refuses (and remembers) every socket connect or lookup of a non-loopback host."""
+
+    def __init__(self) -> None:
+        self.violations: list[str] = []
+
+    def check(self, what: str, address: object) -> None:
+        """Raise OSError and record ``address`` unless its host is loopback."""
+        host = address[0] if isinstance(address, tuple) else address
+        if not _is_loopback(host):
+            self.violations.append(f"{what} {address!r}")
+            raise OSError(f"loopback_only: test tried to reach {address!r}")
+
+
+@pytest.fixture
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetGuard]:
+    """Fail the test if anything tries to connect to, or look up, a non-loopback host."""
+    guard = NetGuard()
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_create, real_getaddrinfo = socket.create_connection, socket.getaddrinfo
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if self.family != socket.AF_UNIX:
+            guard.check("connect", address)
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        if self.family != socket.AF_UNIX:
+            guard.check("connect", address)
+        return real_connect_ex(self, address)
+
+    def create_connection(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        guard.check("create_connection", address)
+        return real_create(address, *args, **kwargs)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host is not None:
+            guard.check("getaddrinfo", host)
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield guard
+    if guard.violations:
+        pytest.fail(f"non-loopback network access: {guard.violations}")

@@ -14,6 +14,8 @@ from localserver import LocalServer, Request, Route
 from watchlist.models import SourceConfig, SourceState
 from watchlist.sources import USER_AGENT, make_client, make_source
 
+pytestmark = pytest.mark.usefixtures("loopback_only")  # nothing leaves 127.0.0.1
+
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
 FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -197,3 +199,55 @@ def test_plain_httpx_client_also_works(http_server: LocalServer) -> None:
     with httpx.Client() as plain:
         res = make_source(cfg(http_server.url("/feed")), plain).poll(SourceState(), NOW)
     assert [a.id for a in res.articles] == ["g1", "g2"]
+
+
+CP1251_FEED = (
+    '<rss version="2.0"><channel><title>t</title><item><title>Биржа STAR Market</title>'
+    "<guid>c1</guid></item></channel></rss>"
+).encode("cp1251")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/rss+xml; charset=windows-1251", 'text/xml; charset="windows-1251"'],
+)
+def test_http_charset_decodes_feed_without_declaration(
+    http_server: LocalServer, client: httpx.Client, content_type: str
+) -> None:
+    """A feed with no XML declaration is decoded with the charset of its Content-Type."""
+    http_server.routes["/cp"] = Route(200, CP1251_FEED, {"Content-Type": content_type})
+    res = make_source(cfg(http_server.url("/cp")), client).poll(SourceState(), NOW)
+    assert res.state.last_error == ""
+    assert [a.title for a in res.articles] == ["Биржа STAR Market"]
+
+
+@pytest.mark.parametrize(
+    ("route", "message"),
+    [
+        (Route(200, "Service temporarily unavailable\nPlease try later",
+               {"Content-Type": "text/plain"}),
+         "not an RSS or Atom feed (got text/plain: 'Service temporarily unavailable"),
+        (Route(200, '{"error": "maintenance", "url": "https://x"}',
+               {"Content-Type": "application/json"}),
+         "not an RSS or Atom feed (got application/json: '{\"error\""),
+        (Route(200, '[{"title": "not from a feed"}]'), "not an RSS or Atom feed (got JSON: '[{"),
+        (Route(200, "Just a line of text"), "not an RSS or Atom feed (got plain text: 'Just"),
+    ],
+)  # fmt: skip
+def test_rss_source_accepts_only_feeds(
+    http_server: LocalServer, client: httpx.Client, route: Route, message: str
+) -> None:
+    """A 200 that is not a feed (text, JSON) is a recorded error for an rss source, no article."""
+    http_server.routes["/feed"] = route
+    res = make_source(cfg(http_server.url("/feed")), client).poll(SourceState(), NOW)
+    assert res.articles == ()
+    assert res.state.failures == 1
+    assert message in res.state.last_error
+
+
+def test_local_rss_source_accepts_only_feeds(tmp_path: Path, client: httpx.Client) -> None:
+    """An rss source naming a local JSON file is refused too; the same file as a feed is read."""
+    path = tmp_path / "feed.xml"
+    path.write_text('{"title": "json in disguise"}', "utf-8")
+    res = make_source(cfg(str(path)), client).poll(SourceState(), NOW)
+    assert res.articles == () and "not an RSS or Atom feed (got JSON" in res.state.last_error

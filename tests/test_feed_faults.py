@@ -16,6 +16,8 @@ import pytest
 from watchlist.models import SourceConfig, SourceState
 from watchlist.sources import make_client, make_source
 
+pytestmark = pytest.mark.usefixtures("loopback_only")  # nothing leaves 127.0.0.1
+
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 FEED = (
     b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'

@@ -136,11 +136,81 @@ BILLION_LAUGHS = (
 
 
 def test_billion_laughs_not_expanded() -> None:
-    """Nested entity definitions are never expanded."""
+    """Nested entity definitions are refused with a clear error, never expanded."""
     start = time.monotonic()
-    arts = parse_bytes(BILLION_LAUGHS, name="bomb", source="s")
-    assert time.monotonic() - start < 2
-    assert all(len(a.title) < 100 and "lollol" not in a.title for a in arts)
+    with pytest.raises(SourceError, match=r"^bomb: its DOCTYPE declares entities that expand"):
+        parse_bytes(BILLION_LAUGHS, name="bomb", source="s")
+    assert time.monotonic() - start < 0.5
+
+
+def laughs(before: str = "", levels: int = 9) -> bytes:
+    """A billion-laughs feed with ``before`` placed ahead of the entity declarations."""
+    ents = "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+        for i in range(1, levels + 1)
+    )
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE r [{before}<!ENTITY lol "lol">{ents}]>'
+        '<rss version="2.0"><channel><title>t</title>'
+        f"<item><title>boom &lol{levels};</title></item></channel></rss>"
+    ).encode()
+
+
+GUARD_BYPASSES = [
+    "<!-- <a> -->",  # a tag in a comment once passed for the first element
+    "<?x <b?>",
+    "<!-- ]> -->",
+    "<!-- it's -->",
+    '<!ENTITY q "]>">',
+    "<!--> <a> -->",
+]
+
+
+@pytest.mark.parametrize("before", GUARD_BYPASSES)
+def test_billion_laughs_guard_not_bypassed(before: str) -> None:
+    """Comments, PIs and quoted ``]>`` inside the DOCTYPE do not hide it: refused at once."""
+    start = time.monotonic()
+    with pytest.raises(SourceError, match=r"\(billion laughs\); refused"):
+        parse_bytes(laughs(before), name="bomb", source="s")
+    assert time.monotonic() - start < 0.5
+
+
+@pytest.mark.parametrize("before", ["", *GUARD_BYPASSES])
+def test_xxe_guard_not_bypassed(tmp_path: Path, before: str) -> None:
+    """An external entity behind a comment or PI in the DOCTYPE is refused; no file is read."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET-42")
+    data = (
+        f'<?xml version="1.0"?><!DOCTYPE r [{before}<!ENTITY xxe SYSTEM "file://{secret}">]>'
+        '<rss version="2.0"><channel><title>t</title>'
+        "<item><title>a &xxe; b</title></item></channel></rss>"
+    ).encode()
+    with pytest.raises(SourceError, match=r"an external entity \(XXE\); refused") as info:
+        parse_bytes(data, name="xxe", source="s")
+    assert "TOPSECRET" not in str(info.value)
+
+
+def test_entities_past_the_scan_are_refused_by_defusedxml() -> None:
+    """A UTF-16 feed without BOM hides its DOCTYPE from the byte scan; defusedxml refuses it."""
+    data = laughs().decode().replace('"1.0"?>', '"1.0" encoding="utf-16"?>', 1)
+    start = time.monotonic()
+    with pytest.raises(SourceError, match=r"^bomb: the feed declares XML entities"):
+        parse_bytes(data.encode("utf-16-le"), name="bomb", source="s")
+    assert time.monotonic() - start < 0.5
+
+
+def test_harmless_doctypes_still_parse() -> None:
+    """A feed with an external DOCTYPE, or a subset behind a comment, still gives its items."""
+    item = '<rss version="0.91"><channel><title>t</title><item><title>Kept</title></item>'
+    docs = [
+        '<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"'
+        ' "http://my.netscape.com/publish/formats/rss-0.91.dtd">' + item + "</channel></rss>",
+        '<?xml version="1.0"?><!-- hello --><!DOCTYPE rss [<!ENTITY c "&#169;">]>'
+        + item
+        + "</channel></rss>",
+    ]
+    for doc in docs:
+        assert [a.title for a in parse_bytes(doc.encode(), name="f", source="s")] == ["Kept"]
 
 
 @pytest.mark.parametrize("inline", [True, False])

@@ -33,6 +33,7 @@ from watchlist.templates import make_snippet
 
 STORY_WINDOW = timedelta(hours=48)
 TITLE_SIMILARITY = 0.92
+_DIGITS_RE = re.compile(r"\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,18 +119,29 @@ class Store(OutboxQueries):
     # ------------------------------------------------------------------ articles
 
     def filter_unseen(self, articles: Sequence[Article]) -> list[Article]:
-        """The articles whose id was never recorded, in the order given, without repeats."""
-        ids = list(dict.fromkeys(a.id for a in articles))
-        seen: set[str] = set()
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.query(f"SELECT article_id FROM seen WHERE article_id IN ({marks})", chunk)
-            seen.update(r[0] for r in rows)
+        """The articles never recorded from their source, in the order given, without repeats.
+
+        Seen is keyed on (source, id): a guid names an item only within its own feed, and
+        a copy from another source must reach ``record`` to be noted on the alerts it raised.
+        """
+        by_source: dict[str, list[str]] = {}
+        for a in articles:
+            by_source.setdefault(a.source, []).append(a.id)
+        seen: set[tuple[str, str]] = set()
+        for source, all_ids in by_source.items():
+            ids = list(dict.fromkeys(all_ids))
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self.query(
+                    f"SELECT article_id FROM seen WHERE source = ? AND article_id IN ({marks})",
+                    [source, *chunk],
+                )
+                seen.update((source, r[0]) for r in rows)
         out: list[Article] = []
         for a in articles:
-            if a.id not in seen:
-                seen.add(a.id)
+            if (a.source, a.id) not in seen:
+                seen.add((a.source, a.id))
                 out.append(a)
         return out
 
@@ -137,23 +149,35 @@ class Store(OutboxQueries):
         self, articles: Sequence[Article], matches: Sequence[Match], config: Config, now: datetime
     ) -> RecordResult:
         """Mark ``articles`` seen and turn new matches into alerts and outbox rows, atomically."""
-        by_id = {a.id: a for a in articles}
+        by_key = {(a.source, a.id): a for a in articles}
         tz = zone(config.timezone)
         counts = {"seen": 0, "alerts": 0, "duplicates": 0, "held": 0, "outbox": 0}
         with self.tx() as db:
-            fresh: set[str] = set()
-            for a in by_id.values():
+            fresh: dict[str, list[Article]] = {}
+            for a in by_key.values():
                 cur = db.execute(
-                    "INSERT OR IGNORE INTO seen (article_id, source, seen_at) VALUES (?, ?, ?)",
-                    (a.id, a.source, ts(now)),
+                    "INSERT OR IGNORE INTO seen (source, article_id, seen_at) VALUES (?, ?, ?)",
+                    (a.source, a.id, ts(now)),
                 )
                 if cur.rowcount:
-                    fresh.add(a.id)
-            counts["seen"] = len(fresh)
+                    fresh.setdefault(a.id, []).append(a)
+                    counts["seen"] += 1
+                    self._note_copy(db, a)
+            used: set[tuple[str, str, str]] = set()
             for m in matches:
-                if m.article_id not in fresh:
-                    continue  # seen before: its matches were recorded then
-                art = by_id[m.article_id]
+                # seen before: its matches were recorded then; the same id from two
+                # sources in one batch gives one match each, taken in order
+                art = next(
+                    (
+                        a
+                        for a in fresh.get(m.article_id, ())
+                        if (m.rule, a.source, a.id) not in used
+                    ),
+                    None,
+                )
+                if art is None:
+                    continue
+                used.add((m.rule, art.source, art.id))
                 if self._attach_duplicate(db, m.rule, art, now):
                     counts["duplicates"] += 1
                     continue
@@ -233,7 +257,12 @@ class Store(OutboxQueries):
     ) -> bool:
         """If ``rule`` already alerted for this story, note the other source on it; True if so."""
         row = None
-        if art.url:
+        if shared_id(art.id):
+            row = db.execute(
+                "SELECT id, source, also_in FROM alerts WHERE rule = ? AND article_id = ? LIMIT 1",
+                (rule, art.id),
+            ).fetchone()
+        if row is None and art.url:
             row = db.execute(
                 "SELECT id, source, also_in FROM alerts WHERE rule = ? AND url = ? LIMIT 1",
                 (rule, art.url),
@@ -246,25 +275,46 @@ class Store(OutboxQueries):
                 " AND story_at BETWEEN ? AND ? ORDER BY id",
                 (rule, ts(when - STORY_WINDOW), ts(when + STORY_WINDOW)),
             ).fetchall()
+            digits = _DIGITS_RE.findall(key)
             for cand in rows:
                 other = cand["title_key"]
-                sm = difflib.SequenceMatcher(None, key, other, autojunk=False)
-                if other == key or (
-                    re.findall(r"\d+", other) == re.findall(r"\d+", key)
-                    and sm.real_quick_ratio() >= TITLE_SIMILARITY
-                    and sm.quick_ratio() >= TITLE_SIMILARITY
-                    and sm.ratio() >= TITLE_SIMILARITY
+                if other == key:
+                    row = cand
+                    break
+                # cheap tests first: a SequenceMatcher per candidate made this quadratic
+                # scan cost seconds once a rule had a few thousand alerts in the window
+                if _DIGITS_RE.findall(other) != digits or (
+                    2 * min(len(key), len(other)) < TITLE_SIMILARITY * (len(key) + len(other))
                 ):
+                    continue
+                sm = difflib.SequenceMatcher(None, key, other, autojunk=False)
+                if sm.quick_ratio() >= TITLE_SIMILARITY and sm.ratio() >= TITLE_SIMILARITY:
                     row = cand
                     break
         if row is None:
             return False
-        also: list[str] = json.loads(row["also_in"])
-        name = art.source or art.id
-        if name != row["source"] and name not in also:
-            also.append(name)
-            db.execute("UPDATE alerts SET also_in = ? WHERE id = ?", (json.dumps(also), row["id"]))
+        _add_also_in(db, row, art.source or art.id)
         return True
+
+    @staticmethod
+    def _note_copy(db: sqlite3.Connection, art: Article) -> None:
+        """Note ``art``'s source on every alert another source raised for the same URL or id."""
+        conds: list[str] = []
+        params: list[str] = [art.source]
+        if shared_id(art.id):
+            conds.append("article_id = ?")
+            params.append(art.id)
+        if art.url:
+            conds.append("url = ?")
+            params.append(art.url)
+        if not conds or not art.source:
+            return
+        rows = db.execute(
+            f"SELECT id, source, also_in FROM alerts WHERE source != ? AND ({' OR '.join(conds)})",
+            params,
+        ).fetchall()
+        for row in rows:
+            _add_also_in(db, row, art.source)
 
     # ------------------------------------------------------------------ sources
 
@@ -298,6 +348,25 @@ class Store(OutboxQueries):
         return [r[0] for r in self.query("SELECT name FROM source_state ORDER BY name")]
 
 
+_SHARED_ID_RE = re.compile(r"^(https?://|urn:|tag:|sha256:)", re.I)
+
+
+def shared_id(article_id: str) -> bool:
+    """Whether an id names the same story in every source (a URL, urn:/tag: URI, text hash).
+
+    Other ids (a feed's guid "1", "item-7") only mean something within their source.
+    """
+    return bool(_SHARED_ID_RE.match(article_id))
+
+
+def _add_also_in(db: sqlite3.Connection, row: sqlite3.Row, name: str) -> None:
+    """Add source ``name`` to an alert's also_in unless it is the alert's own source."""
+    also: list[str] = json.loads(row["also_in"])
+    if name != row["source"] and name not in also:
+        also.append(name)
+        db.execute("UPDATE alerts SET also_in = ? WHERE id = ?", (json.dumps(also), row["id"]))
+
+
 def _rule(config: Config, name: str) -> Rule:
     try:
         return config.rule(name)
@@ -305,4 +374,13 @@ def _rule(config: Config, name: str) -> Rule:
         return Rule(name=name)
 
 
-__all__ = ["OutboxRow", "RecordResult", "Store", "crash_point", "parse_ts", "title_key", "ts"]
+__all__ = [
+    "OutboxRow",
+    "RecordResult",
+    "Store",
+    "crash_point",
+    "parse_ts",
+    "shared_id",
+    "title_key",
+    "ts",
+]

@@ -1,8 +1,15 @@
-"""The SQLite schema of the state file, as numbered migrations applied in order by store.py."""
+"""The SQLite schema of the state file, as numbered migrations applied in order by store.py.
+
+Version 2 keys ``seen`` on (source, article_id): a feed's own guid ("1") only
+names an article within that feed, and a copy of a story from another source
+must reach the store so it can be noted on the alerts it already raised.
+Rows of version 1 keep the source they were recorded with, so nothing seen
+before is matched again from the same source.
+"""
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
     (
@@ -30,6 +37,19 @@ SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE TABLE sends (channel TEXT NOT NULL, at TEXT NOT NULL)",
             "CREATE INDEX sends_channel_at ON sends (channel, at)",
             "CREATE TABLE source_state (name TEXT PRIMARY KEY, state TEXT NOT NULL)",
+        ),
+    ),
+    (
+        2,
+        (
+            "CREATE TABLE seen_v2 (source TEXT NOT NULL, article_id TEXT NOT NULL,"
+            " seen_at TEXT NOT NULL, PRIMARY KEY (source, article_id))",
+            "INSERT OR IGNORE INTO seen_v2 (source, article_id, seen_at)"
+            " SELECT source, article_id, seen_at FROM seen",
+            "DROP TABLE seen",
+            "ALTER TABLE seen_v2 RENAME TO seen",
+            "CREATE INDEX alerts_article_id ON alerts (article_id)",
+            "CREATE INDEX alerts_url ON alerts (url)",
         ),
     ),
 )

@@ -1,6 +1,7 @@
 """The ``rss`` source: poll one RSS/Atom/RDF feed by URL (httpx) or local path, never raising.
 
-Conditional GET with the ETag / Last-Modified kept in ``SourceState``; errors
+Only a feed is accepted: a plain-text maintenance page or a JSON error body is an
+error, not an article. Conditional GET with the ETag / Last-Modified kept in ``SourceState``; errors
 are recorded in the returned state with backoff, and logged.
 """
 
@@ -17,7 +18,7 @@ from watchlist.models import PollResult, SourceConfig, SourceState
 from watchlist.sources import health
 from watchlist.sources.errors import SourceError
 from watchlist.sources.fetch import fetch, read_file, safe_url
-from watchlist.sources.parse import parse_bytes
+from watchlist.sources.parse import parse_feed_only
 
 __all__ = ["FeedSource", "is_local"]
 
@@ -54,7 +55,7 @@ class FeedSource:
         if stamp == state.etag:
             return PollResult((), health.succeeded(state, now, articles=0))
         data = read_file(path, max_bytes=self.cfg.max_bytes)
-        arts = parse_bytes(data, name=str(path), source=self.name)
+        arts = parse_feed_only(data, name=str(path), source=self.name)
         return PollResult(tuple(arts), health.succeeded(state, now, articles=len(arts), etag=stamp))
 
     def _poll_http(self, state: SourceState, now: datetime) -> PollResult:
@@ -68,7 +69,7 @@ class FeedSource:
         )
         if got.status == 304:
             return PollResult((), health.succeeded(state, now, articles=0))
-        arts = parse_bytes(
+        arts = parse_feed_only(
             got.body, name=safe_url(self.cfg.url), source=self.name, content_type=got.content_type
         )
         new = health.succeeded(

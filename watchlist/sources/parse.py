@@ -15,18 +15,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
+from defusedxml import DefusedXmlException
 
 from watchlist.articles import make_article
 from watchlist.models import Article
 from watchlist.sources.errors import SourceError
+from watchlist.sources.safexml import HostileXML, strip_internal_subset, use_safe_reader
 
-__all__ = ["SourceError", "parse_bytes", "parse_feed", "parse_json", "parse_text"]
+__all__ = [
+    "SourceError",
+    "parse_bytes",
+    "parse_feed",
+    "parse_feed_only",
+    "parse_json",
+    "parse_text",
+]
 
 _HTML_RE = re.compile(
     rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S
 )
-_FIRST_ELEMENT_RE = re.compile(rb"<[A-Za-z_]")
-_DOCTYPE_RE = re.compile(rb"<!DOCTYPE", re.I)
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -114,31 +121,6 @@ def parse_json(text: str, *, name: str, source: str) -> list[Article]:
 # --------------------------------------------------------------------------- feeds
 
 
-def _strip_entity_doctype(data: bytes) -> bytes:
-    """Remove a DOCTYPE whose internal subset declares entities (billion laughs, XXE)."""
-    first = _FIRST_ELEMENT_RE.search(data)
-    head_end = first.start() if first else len(data)
-    m = _DOCTYPE_RE.search(data, 0, head_end)
-    if not m or b"<!ENTITY" not in data[m.start() : head_end].upper():
-        return data
-    i, depth, quote = m.end(), 0, 0
-    while i < len(data):
-        c = data[i]
-        if quote:
-            if c == quote:
-                quote = 0
-        elif c in (0x22, 0x27):  # " '
-            quote = c
-        elif c == 0x5B:  # [
-            depth += 1
-        elif c == 0x5D:  # ]
-            depth = max(0, depth - 1)
-        elif c == 0x3E and depth == 0:  # >
-            return data[: m.start()] + data[i + 1 :]
-        i += 1
-    return data[: m.start()]
-
-
 def _entry_time(entry: Mapping[str, Any]) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = entry.get(key)
@@ -173,9 +155,27 @@ def _is_truncated(exc: BaseException | None) -> bool:
     return any(msg in str(exc).lower() for msg in _EOF_ERRORS)
 
 
-def parse_feed(data: bytes, *, name: str, source: str) -> list[Article]:
-    """Articles from RSS, Atom or RDF bytes; never fetches anything named in the document."""
-    parsed = feedparser.parse(_strip_entity_doctype(data), sanitize_html=True)
+def parse_feed(
+    data: bytes, *, name: str, source: str, content_type: str | None = None
+) -> list[Article]:
+    """Articles from RSS, Atom or RDF bytes; never fetches anything named in the document.
+
+    ``content_type`` (the HTTP header, if any) gives feedparser the charset of a
+    feed that declares none itself.
+    """
+    headers = {"content-type": content_type} if content_type else None
+    use_safe_reader()
+    try:
+        parsed = feedparser.parse(
+            strip_internal_subset(data), sanitize_html=True, response_headers=headers
+        )
+    except HostileXML as err:
+        raise SourceError(f"{name}: {err}; refused, as feeds have no use for it") from None
+    except DefusedXmlException as err:
+        raise SourceError(
+            f"{name}: the feed declares XML entities ({type(err).__name__}); "
+            "refused, as feeds have no use for them"
+        ) from None
     exc = parsed.get("bozo_exception")
     version = parsed.get("version") or ""
     entries = parsed.get("entries") or []
@@ -221,12 +221,11 @@ def parse_text(text: str, *, name: str, source: str) -> list[Article]:
 # --------------------------------------------------------------------------- sniffing
 
 
-def parse_bytes(
-    data: bytes, *, name: str, source: str, content_type: str | None = None
-) -> list[Article]:
-    """Articles from one document, whatever its format; ``SourceError`` for garbage.
+def _prepare(data: bytes, name: str, content_type: str | None) -> tuple[bytes, bytes, str | None]:
+    """The body (UTF-16 re-encoded as UTF-8), its start without blanks, and the content type.
 
-    ``name`` (a path or URL) appears in error messages; ``source`` goes into each article.
+    An empty document raises ``SourceError``. A re-encoded body drops the content
+    type, whose charset named the original bytes.
     """
     body = data
     stripped = body.lstrip(b" \t\r\n\xef\xbb\xbf")
@@ -234,16 +233,53 @@ def parse_bytes(
         raise SourceError(f"{name}: empty; expected JSON, JSONL, RSS/Atom or text")
     if body.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = _decode(body)
-        stripped = text.lstrip().encode("utf-8")
-        body = text.encode("utf-8")
+        return text.encode("utf-8"), text.lstrip().encode("utf-8"), None
+    return body, stripped, content_type
+
+
+def parse_bytes(
+    data: bytes, *, name: str, source: str, content_type: str | None = None
+) -> list[Article]:
+    """Articles from one document, whatever its format; ``SourceError`` for garbage.
+
+    ``name`` (a path or URL) appears in error messages; ``source`` goes into each article.
+    """
+    body, stripped, content_type = _prepare(data, name, content_type)
     ctype = (content_type or "").split(";", 1)[0].strip().lower()
     first = stripped[:1]
     if first in (b"{", b"[") or ctype.endswith("json") or ctype == "application/x-ndjson":
         return parse_json(_decode(body), name=name, source=source)
     if first == b"<":
-        return parse_feed(body, name=name, source=source)
+        return parse_feed(body, name=name, source=source, content_type=content_type)
     if _looks_binary(body):
         raise SourceError(
             f"{name}: binary data, not an article; expected JSON, JSONL, RSS/Atom or text"
         )
     return parse_text(_decode(body), name=name, source=source)
+
+
+def parse_feed_only(
+    data: bytes, *, name: str, source: str, content_type: str | None = None
+) -> list[Article]:
+    """Articles from a document that must be an RSS, Atom or RDF feed (an ``rss`` source).
+
+    A maintenance page in plain text or a JSON error body is a ``SourceError``,
+    never an article.
+    """
+    body, stripped, content_type = _prepare(data, name, content_type)
+    if stripped[:1] == b"<":
+        return parse_feed(body, name=name, source=source, content_type=content_type)
+    ctype = (content_type or "").split(";", 1)[0].strip().lower()
+    if _looks_binary(body):
+        kind = "binary data"
+    elif stripped[:1] in (b"{", b"["):
+        kind = "JSON"
+    else:
+        kind = "plain text"
+    got = ctype or kind
+    start = " ".join(_decode(stripped[:200]).split())[:60] if kind != "binary data" else ""
+    shown = f": {start!r}" if start else ""
+    raise SourceError(
+        f"{name}: not an RSS or Atom feed (got {got}{shown}); "
+        "check the source's url points at the feed"
+    )
