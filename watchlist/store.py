@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import re
 import signal
@@ -270,10 +271,14 @@ class Store(OutboxQueries):
         key = title_key(art.title)
         if row is None and len(key) >= 12:
             when = art.published or now
+            # only titles whose length can reach the similarity (2 min / (a + b)), filtered
+            # in SQLite rather than fetched: a busy rule has thousands in the window
+            shortest = math.floor(TITLE_SIMILARITY * len(key) / (2 - TITLE_SIMILARITY))
+            longest = math.ceil(len(key) * (2 - TITLE_SIMILARITY) / TITLE_SIMILARITY)
             rows = db.execute(
                 "SELECT id, source, also_in, title_key FROM alerts WHERE rule = ?"
-                " AND story_at BETWEEN ? AND ? ORDER BY id",
-                (rule, ts(when - STORY_WINDOW), ts(when + STORY_WINDOW)),
+                " AND story_at BETWEEN ? AND ? AND length(title_key) BETWEEN ? AND ? ORDER BY id",
+                (rule, ts(when - STORY_WINDOW), ts(when + STORY_WINDOW), shortest, longest),
             ).fetchall()
             digits = _DIGITS_RE.findall(key)
             for cand in rows:
