@@ -40,7 +40,13 @@ from rapidfuzz.distance import LCSseq
 
 from watchlist.match.assemble import Found, accepts, assemble, rule_fields, rule_groups
 from watchlist.match.normalize import NormText, normalize
-from watchlist.match.terms import SHORT, TermKey, prepare_term, window_score
+from watchlist.match.terms import (
+    CAPITALISED_GROUPS,
+    SHORT,
+    TermKey,
+    prepare_term,
+    window_score,
+)
 from watchlist.models import FIELDS, Article, Entry, Match, Rule
 
 
@@ -69,11 +75,15 @@ def lcs_need(m: int, t: float) -> int:
 
 
 def length_band(m: int) -> int:
-    """The band of term lengths (characters) a term is grouped in for the LCS bound."""
+    """The band of term lengths (characters) a term is grouped in for the LCS bound.
+
+    Narrow bands keep each group's reach (its longest possible run) close to every
+    term's own, so the bound stays tight; fewer bands mean fewer ``cdist`` calls.
+    """
     return bisect_right(BANDS, m)
 
 
-BANDS = (10, 16, 25)  # term length bands: <10, 10-15, 16-24, >=25 characters
+BANDS = (8, 10, 12, 14, 16, 18, 20, 23, 26, 30, 35, 42, 50)  # term lengths, characters
 # Words too common in news to anchor on: terms whose short words are all here use
 # the LCS bound instead (a speed choice only; both ways find every match).
 COMMON_WORDS = frozenset(
@@ -91,10 +101,12 @@ class _LcsGroup:
     """Fuzzy terms sharing a first character and a length band."""
 
     texts: list[str]
-    tids: list[int]
+    tids: npt.NDArray[np.intp]
     need: npt.NDArray[np.int32]  # per term: least LCS a matching run can have
     cut: int  # the smallest need
     reach: int  # the longest run any term here can match (characters)
+    span: int  # the most words any term here can match (its word count + 1)
+    capital: bool  # every use is in companies/exchanges: only capitalised starts (rule 5)
 
 
 class Matcher:
@@ -126,6 +138,9 @@ class Matcher:
                         self._uses[tid].append(_Use(ri, group, ei, entry, ti))
                         self._min_t[tid] = min(self._min_t[tid], t)
         self._fields = tuple(f for f in FIELDS if f in fields)
+        # SPEC rule 5: a term used only in companies/exchanges can only be accepted on a
+        # run whose first character in the article is not lower case
+        self._capital = [all(u.group in CAPITALISED_GROUPS for u in us) for us in self._uses]
         self._compile()
 
     def _compile(self) -> None:
@@ -165,23 +180,29 @@ class Matcher:
                 self._anchor.setdefault(anchor, []).append(tid)
                 continue
             by_first.setdefault(key.first, []).append(tid)
-        banded: dict[tuple[str, int], list[int]] = {}
+        banded: dict[tuple[str, int, bool], list[int]] = {}
         for first, tids in by_first.items():
             for tid in tids:
                 band = length_band(len(self._keys[tid].text))
-                banded.setdefault((first, band), []).append(tid)
+                banded.setdefault((first, band, self._capital[tid]), []).append(tid)
         self._lcs: dict[str, list[_LcsGroup]] = {}
-        for (first, _), tids in sorted(banded.items()):
+        for (first, _, capital), tids in sorted(banded.items()):
             need = [lcs_need(len(self._keys[t].text), self._min_t[t]) for t in tids]
             self._lcs.setdefault(first, []).append(
                 _LcsGroup(
                     texts=[self._keys[t].text for t in tids],
-                    tids=tids,
+                    tids=np.array(tids, dtype=np.intp),
                     need=np.array(need, dtype=np.int32),
                     cut=min(need),
                     reach=max(self._bounds[t][1] for t in tids),
+                    span=max(self._lengths[t][-1] for t in tids),
+                    capital=capital,
                 )
             )
+        # per term, for the vectorised run-length check after the LCS bound
+        self._k = np.array([key.k for key in self._keys], dtype=np.intp)
+        self._lo = np.array([b[0] for b in self._bounds], dtype=np.intp)
+        self._hi = np.array([b[1] for b in self._bounds], dtype=np.intp)
 
     # ------------------------------------------------------------------ matching
 
@@ -195,8 +216,14 @@ class Matcher:
         seg_start: list[int] = []  # per word: first word of its field
         seg_end: list[int] = []  # per word: one past the last word of its field
         field_of: list[int] = []
+        heads: list[str] = []  # per word: its first character if capitalised (rule 5), else ""
         for fi, norm in enumerate(norms):
             a, b = len(texts), len(texts) + len(norm.texts)
+            source = norm.source
+            heads.extend(
+                "" if source[o].islower() else w[0]
+                for o, w in zip(norm.starts, norm.texts, strict=True)
+            )
             texts.extend(norm.texts)
             cased.extend(norm.cased)
             seg_start.extend([a] * (b - a))
@@ -223,7 +250,8 @@ class Matcher:
         anchor = self._anchor
         present = anchor.keys() & set(texts)
         if present:
-            first = self._first
+            first, capital = self._first, self._capital
+            lead = [w[0] for w in texts]
             for p, w in enumerate(texts):
                 if w not in present:
                     continue
@@ -231,23 +259,48 @@ class Matcher:
                 lo, hi = seg_start[p], seg_end[p]
                 for tid in tids:
                     c = first[tid]
+                    at = heads if capital[tid] else lead
                     for length in lengths[tid]:
                         for s in range(max(lo, p - length + 1), min(p, hi - length) + 1):
-                            if texts[s][0] == c:
+                            if at[s] == c:
                                 add((tid, s, s + length))
         offs: list[int] = []
+        wend: list[int] = []  # per word: offset just past it in ``joined``
         by_first: dict[str, list[int]] = {}
+        by_head: dict[str, list[int]] = {}
         pos = 0
         for idx, w in enumerate(texts):
             offs.append(pos)
-            pos += len(w) + 1
+            pos += len(w)
+            wend.append(pos)
+            pos += 1
             by_first.setdefault(w[0], []).append(idx)
+            if heads[idx]:
+                by_head.setdefault(w[0], []).append(idx)
         joined = " ".join(texts)
         lcs = self._lcs
-        for first_char, starts in by_first.items():
-            for group in lcs.get(first_char, ()):
-                reach = group.reach
-                queries = [joined[offs[s] : offs[s] + reach] for s in starts]
+        hit_starts: list[npt.NDArray[np.intp]] = []
+        hit_tids: list[npt.NDArray[np.intp]] = []
+        for first_char, all_starts in by_first.items():
+            groups = lcs.get(first_char)
+            if not groups:
+                continue
+            capitalised = by_head.get(first_char, [])
+            arrays = {
+                False: np.array(all_starts, dtype=np.intp),
+                True: np.array(capitalised, dtype=np.intp),
+            }
+            for group in groups:
+                starts = capitalised if group.capital else all_starts
+                if not starts:
+                    continue
+                start_arr = arrays[group.capital]
+                # P_s: from word s, at most ``span`` words of its field, at most ``reach`` chars
+                reach, span = group.reach, group.span
+                queries = [
+                    joined[offs[s] : min(offs[s] + reach, wend[min(s + span, seg_end[s]) - 1])]
+                    for s in starts
+                ]
                 scores = process.cdist(
                     queries,
                     group.texts,
@@ -257,12 +310,14 @@ class Matcher:
                     workers=1,
                 )
                 rows, cols = np.nonzero(scores >= group.need)
-                for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
-                    tid = group.tids[col]
-                    s = starts[row]
-                    for length in lengths[tid]:
-                        if s + length <= seg_end[s]:
-                            add((tid, s, s + length))
+                if rows.size:
+                    hit_starts.append(start_arr[rows])
+                    hit_tids.append(group.tids[cols])
+        if hit_starts:
+            for tid, s, e in self._runs_in_bounds(
+                np.concatenate(hit_starts), np.concatenate(hit_tids), offs, wend, seg_end
+            ):
+                add((tid, s, e))
         for tid in self._brute:
             for length in lengths[tid]:
                 for s in range(n - length + 1):
@@ -284,6 +339,30 @@ class Matcher:
             score = window_score(key, norms[fi], i - base, j - base)
             if score is not None and score >= min_t[tid]:
                 out.append((fi, tid, score, i - base, j - base))
+        return out
+
+    def _runs_in_bounds(
+        self,
+        starts: npt.NDArray[np.intp],
+        tids: npt.NDArray[np.intp],
+        offs: Sequence[int],
+        wend: Sequence[int],
+        seg_end: Sequence[int],
+    ) -> list[tuple[int, int, int]]:
+        """(term id, i, j) for each run of k-1..k+1 words from each start that stays in its
+        field and whose length (characters) lies in the term's bounds; vectorised."""
+        out: list[tuple[int, int, int]] = []
+        k, lo, hi = self._k[tids], self._lo[tids], self._hi[tids]
+        limit = np.asarray(seg_end, dtype=np.intp)[starts]
+        begin = np.asarray(offs, dtype=np.intp)[starts]
+        ends = np.asarray(wend, dtype=np.intp)
+        for delta in (-1, 0, 1):
+            stop = starts + k + delta  # one past the run's last word
+            ok = (stop > starts) & (stop <= limit)
+            lw = ends[np.where(ok, stop - 1, starts)] - begin
+            ok &= (lw >= lo) & (lw <= hi)
+            sel_t, sel_s, sel_e = tids[ok].tolist(), starts[ok].tolist(), stop[ok].tolist()
+            out.extend(zip(sel_t, sel_s, sel_e, strict=True))
         return out
 
     def match(self, article: Article) -> list[Match]:
