@@ -109,6 +109,12 @@ class _LcsGroup:
     capital: bool  # every use is in companies/exchanges: only capitalised starts (rule 5)
 
 
+def _packed(texts: list[str]) -> list[str]:
+    """Fresh copies of ``texts`` allocated one after another: a ``cdist`` call reads every
+    term of a group, and scattered strings made it wait on memory several times longer."""
+    return "\n".join(texts).split("\n")
+
+
 class Matcher:
     """All enabled rules compiled once; ``match`` gives exactly ``oracle_match``'s output."""
 
@@ -190,7 +196,7 @@ class Matcher:
             need = [lcs_need(len(self._keys[t].text), self._min_t[t]) for t in tids]
             self._lcs.setdefault(first, []).append(
                 _LcsGroup(
-                    texts=[self._keys[t].text for t in tids],
+                    texts=_packed([self._keys[t].text for t in tids]),
                     tids=np.array(tids, dtype=np.intp),
                     need=np.array(need, dtype=np.int32),
                     cut=min(need),
