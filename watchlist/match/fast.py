@@ -7,16 +7,13 @@ How a run of words is found without trying every term against every run:
   in the run unchanged, so a dict from that word (the one fewest terms share,
   if not too common in news) to terms gives every run that can match: the runs
   around each occurrence that start with the term's first character;
-* other fuzzy terms: an upper bound computed in C. A run W of lw characters
-  scoring >= t against a term T of m characters has LCS(W, T) >= t(lw + m)/200
-  >= t(lo + m)/200 =: need(T), lo being the shortest run that can score t; and
-  lw <= hi = m(200 - t)/t. Every run starting at word s is a prefix of
-  P_s = the normalised text from word s on, cut to hi characters, so
-  LCS(P_s, T) >= LCS(W, T) >= need(T). Rule 2 also says the run starts with T's
-  first character. So for each first character and band of term lengths, one
-  ``rapidfuzz.process.cdist`` (LCSseq) of the P_s of the words starting with
-  that character against the terms starting with it keeps the (term, start)
-  pairs reaching need(T): a few dozen per article, no true match lost.
+* other fuzzy terms: the LCS bound (``bound.py``), computed in C: one
+  ``rapidfuzz.process.cdist`` per group of terms sharing a first character and a
+  length band keeps the (start, term) pairs whose text from that start can still
+  share enough characters with the term; a vectorised length check then keeps
+  the runs of k-1..k+1 words whose length fits;
+* terms used only in companies/exchanges are tried only on runs whose first
+  character is not lower case (rule 5 would refuse the others);
 * anything else (case-sensitive fuzzy terms, threshold 0)
   is tried on every run, like the oracle.
 
@@ -26,19 +23,14 @@ Every proposed run then goes through the same ``window_score`` as the oracle.
 from __future__ import annotations
 
 import gc
-import math
-from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cache
 from typing import NamedTuple
 
 import numpy as np
-import numpy.typing as npt
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import LCSseq
+from rapidfuzz import fuzz
 
 from watchlist.match.assemble import Found, accepts, assemble, rule_fields, rule_groups
+from watchlist.match.bound import build_groups, lcs_pairs, length_bounds, runs_in_bounds
 from watchlist.match.normalize import NormText, normalize
 from watchlist.match.terms import (
     CAPITALISED_GROUPS,
@@ -60,30 +52,6 @@ class _Use(NamedTuple):
     term_index: int
 
 
-@cache
-def length_bounds(m: int, t: float) -> tuple[int, int]:
-    """The shortest and longest run (in characters) that can score >= t against m characters."""
-    lo = math.ceil(m * t / (200 - t) - 1e-6)
-    hi = math.floor(m * (200 - t) / t + 1e-6)
-    return max(lo, 1), hi
-
-
-@cache
-def lcs_need(m: int, t: float) -> int:
-    """The least LCS a run can share with an m-character term and still score >= t."""
-    return math.ceil(t * (length_bounds(m, t)[0] + m) / 200 - 1e-6)
-
-
-def length_band(m: int) -> int:
-    """The band of term lengths (characters) a term is grouped in for the LCS bound.
-
-    Narrow bands keep each group's reach (its longest possible run) close to every
-    term's own, so the bound stays tight; fewer bands mean fewer ``cdist`` calls.
-    """
-    return bisect_right(BANDS, m)
-
-
-BANDS = (8, 10, 12, 14, 16, 18, 20, 23, 26, 30, 35, 42, 50)  # term lengths, characters
 # Words too common in news to anchor on: terms whose short words are all here use
 # the LCS bound instead (a speed choice only; both ways find every match).
 COMMON_WORDS = frozenset(
@@ -94,25 +62,6 @@ COMMON_WORDS = frozenset(
     our more most over up out about after into than also have had can may would
     could should american china japan world global""".split()  # noqa: SIM905
 )
-
-
-@dataclass(frozen=True, slots=True)
-class _LcsGroup:
-    """Fuzzy terms sharing a first character and a length band."""
-
-    texts: list[str]
-    tids: npt.NDArray[np.intp]
-    need: npt.NDArray[np.int32]  # per term: least LCS a matching run can have
-    cut: int  # the smallest need
-    reach: int  # the longest run any term here can match (characters)
-    span: int  # the most words any term here can match (its word count + 1)
-    capital: bool  # every use is in companies/exchanges: only capitalised starts (rule 5)
-
-
-def _packed(texts: list[str]) -> list[str]:
-    """Fresh copies of ``texts`` allocated one after another: a ``cdist`` call reads every
-    term of a group, and scattered strings made it wait on memory several times longer."""
-    return "\n".join(texts).split("\n")
 
 
 class Matcher:
@@ -157,7 +106,7 @@ class Matcher:
         self._bounds: list[tuple[int, int]] = []
         self._lengths: list[tuple[int, ...]] = []
         self._first: list[str] = [key.first for key in self._keys]
-        by_first: dict[str, list[int]] = {}
+        by_first: list[int] = []  # the fuzzy terms for the LCS bound
         shorts: dict[str, int] = {}
         for key in self._keys:
             if not key.exact and not key.case_sensitive:
@@ -185,30 +134,21 @@ class Matcher:
                 anchor = min(rare, key=lambda w: (shorts[w], -len(w), w))
                 self._anchor.setdefault(anchor, []).append(tid)
                 continue
-            by_first.setdefault(key.first, []).append(tid)
-        banded: dict[tuple[str, int, bool], list[int]] = {}
-        for first, tids in by_first.items():
-            for tid in tids:
-                band = length_band(len(self._keys[tid].text))
-                banded.setdefault((first, band, self._capital[tid]), []).append(tid)
-        self._lcs: dict[str, list[_LcsGroup]] = {}
-        for (first, _, capital), tids in sorted(banded.items()):
-            need = [lcs_need(len(self._keys[t].text), self._min_t[t]) for t in tids]
-            self._lcs.setdefault(first, []).append(
-                _LcsGroup(
-                    texts=_packed([self._keys[t].text for t in tids]),
-                    tids=np.array(tids, dtype=np.intp),
-                    need=np.array(need, dtype=np.int32),
-                    cut=min(need),
-                    reach=max(self._bounds[t][1] for t in tids),
-                    span=max(self._lengths[t][-1] for t in tids),
-                    capital=capital,
-                )
-            )
+            by_first.append(tid)
+        self._lcs = build_groups(
+            by_first,
+            [key.text for key in self._keys],
+            self._min_t,
+            self._bounds,
+            [lengths[-1] for lengths in self._lengths],
+            self._capital,
+        )
         # per term, for the vectorised run-length check after the LCS bound
-        self._k = np.array([key.k for key in self._keys], dtype=np.intp)
-        self._lo = np.array([b[0] for b in self._bounds], dtype=np.intp)
-        self._hi = np.array([b[1] for b in self._bounds], dtype=np.intp)
+        self._per_term = (
+            np.array([key.k for key in self._keys], dtype=np.intp),
+            np.array([b[0] for b in self._bounds], dtype=np.intp),
+            np.array([b[1] for b in self._bounds], dtype=np.intp),
+        )
 
     # ------------------------------------------------------------------ matching
 
@@ -284,46 +224,9 @@ class Matcher:
             if heads[idx]:
                 by_head.setdefault(w[0], []).append(idx)
         joined = " ".join(texts)
-        lcs = self._lcs
-        hit_starts: list[npt.NDArray[np.intp]] = []
-        hit_tids: list[npt.NDArray[np.intp]] = []
-        for first_char, all_starts in by_first.items():
-            groups = lcs.get(first_char)
-            if not groups:
-                continue
-            capitalised = by_head.get(first_char, [])
-            arrays = {
-                False: np.array(all_starts, dtype=np.intp),
-                True: np.array(capitalised, dtype=np.intp),
-            }
-            for group in groups:
-                starts = capitalised if group.capital else all_starts
-                if not starts:
-                    continue
-                start_arr = arrays[group.capital]
-                # P_s: from word s, at most ``span`` words of its field, at most ``reach`` chars
-                reach, span = group.reach, group.span
-                queries = [
-                    joined[offs[s] : min(offs[s] + reach, wend[min(s + span, seg_end[s]) - 1])]
-                    for s in starts
-                ]
-                scores = process.cdist(
-                    queries,
-                    group.texts,
-                    scorer=LCSseq.similarity,
-                    score_cutoff=group.cut,
-                    dtype=np.int32,
-                    workers=1,
-                )
-                rows, cols = np.nonzero(scores >= group.need)
-                if rows.size:
-                    hit_starts.append(start_arr[rows])
-                    hit_tids.append(group.tids[cols])
-        if hit_starts:
-            for tid, s, e in self._runs_in_bounds(
-                np.concatenate(hit_starts), np.concatenate(hit_tids), offs, wend, seg_end
-            ):
-                add((tid, s, e))
+        pair_s, pair_t = lcs_pairs(self._lcs, by_first, by_head, joined, offs, wend, seg_end)
+        for cand in runs_in_bounds(pair_s, pair_t, self._per_term, offs, wend, seg_end):
+            add(cand)
         for tid in self._brute:
             for length in lengths[tid]:
                 for s in range(n - length + 1):
@@ -345,30 +248,6 @@ class Matcher:
             score = window_score(key, norms[fi], i - base, j - base)
             if score is not None and score >= min_t[tid]:
                 out.append((fi, tid, score, i - base, j - base))
-        return out
-
-    def _runs_in_bounds(
-        self,
-        starts: npt.NDArray[np.intp],
-        tids: npt.NDArray[np.intp],
-        offs: Sequence[int],
-        wend: Sequence[int],
-        seg_end: Sequence[int],
-    ) -> list[tuple[int, int, int]]:
-        """(term id, i, j) for each run of k-1..k+1 words from each start that stays in its
-        field and whose length (characters) lies in the term's bounds; vectorised."""
-        out: list[tuple[int, int, int]] = []
-        k, lo, hi = self._k[tids], self._lo[tids], self._hi[tids]
-        limit = np.asarray(seg_end, dtype=np.intp)[starts]
-        begin = np.asarray(offs, dtype=np.intp)[starts]
-        ends = np.asarray(wend, dtype=np.intp)
-        for delta in (-1, 0, 1):
-            stop = starts + k + delta  # one past the run's last word
-            ok = (stop > starts) & (stop <= limit)
-            lw = ends[np.where(ok, stop - 1, starts)] - begin
-            ok &= (lw >= lo) & (lw <= hi)
-            sel_t, sel_s, sel_e = tids[ok].tolist(), starts[ok].tolist(), stop[ok].tolist()
-            out.extend(zip(sel_t, sel_s, sel_e, strict=True))
         return out
 
     def match(self, article: Article) -> list[Match]:
