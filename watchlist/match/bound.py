@@ -33,6 +33,7 @@ IntArray = npt.NDArray[np.intp]
 # term lengths (characters) where a new band starts: narrow bands keep a group's
 # reach close to each term's own hi, fewer bands mean fewer cdist calls per article
 BANDS = (9, 12, 15, 19, 24, 32, 45)
+MIN_GROUP = 300  # fewer terms than this: merged with the next band
 
 
 @cache
@@ -82,25 +83,56 @@ def build_groups(
     capital: Sequence[bool],
 ) -> dict[str, list[LcsGroup]]:
     """The groups of fuzzy terms ``tids`` (indexes into the other per-term sequences)."""
-    banded: dict[tuple[str, int, bool], list[int]] = {}
+    buckets: dict[tuple[str, bool], list[int]] = {}
     for tid in tids:
-        text = texts[tid]
-        banded.setdefault((text[0], length_band(len(text)), capital[tid]), []).append(tid)
+        buckets.setdefault((texts[tid][0], capital[tid]), []).append(tid)
     out: dict[str, list[LcsGroup]] = {}
-    for (first, _, cap), members in sorted(banded.items()):
-        need = [lcs_need(len(texts[t]), min_t[t]) for t in members]
-        out.setdefault(first, []).append(
-            LcsGroup(
-                texts=packed([texts[t] for t in members]),
-                tids=np.array(members, dtype=np.intp),
-                need=np.array(need, dtype=np.int32),
-                cut=min(need),
-                reach=max(bounds[t][1] for t in members),
-                span=max(spans[t] for t in members),
-                capital=cap,
-            )
-        )
+    for (first, cap), bucket in sorted(buckets.items()):
+        for members in _split(bucket, texts):
+            out.setdefault(first, []).append(_group(members, texts, min_t, bounds, spans, cap))
     return out
+
+
+def _split(bucket: list[int], texts: Sequence[str]) -> list[list[int]]:
+    """The bucket's terms cut at band edges into groups of at least MIN_GROUP terms (a
+    small group costs a cdist call for little: merged, it only loosens the bound)."""
+    by_band: dict[int, list[int]] = {}
+    for tid in bucket:
+        by_band.setdefault(length_band(len(texts[tid])), []).append(tid)
+    groups: list[list[int]] = []
+    current: list[int] = []
+    for band in sorted(by_band):
+        current.extend(by_band[band])
+        if len(current) >= MIN_GROUP:
+            groups.append(current)
+            current = []
+    if current:
+        if groups and len(current) < MIN_GROUP:
+            groups[-1].extend(current)
+        else:
+            groups.append(current)
+    return groups
+
+
+def _group(
+    members: list[int],
+    texts: Sequence[str],
+    min_t: Sequence[float],
+    bounds: Sequence[tuple[int, int]],
+    spans: Sequence[int],
+    cap: bool,
+) -> LcsGroup:
+    """One group of terms, its per-term needs and its reach."""
+    need = [lcs_need(len(texts[t]), min_t[t]) for t in members]
+    return LcsGroup(
+        texts=packed([texts[t] for t in members]),
+        tids=np.array(members, dtype=np.intp),
+        need=np.array(need, dtype=np.int32),
+        cut=min(need),
+        reach=max(bounds[t][1] for t in members),
+        span=max(spans[t] for t in members),
+        capital=cap,
+    )
 
 
 def lcs_pairs(
