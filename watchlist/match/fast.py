@@ -143,6 +143,15 @@ class Matcher:
             [lengths[-1] for lengths in self._lengths],
             self._capital,
         )
+        # anchors: per word, its terms by (first character, companies/exchanges only)
+        self._anchor_groups: dict[str, list[tuple[str, bool, list[int]]]] = {}
+        self._anchor_span: dict[str, int] = {}
+        for w, tids in self._anchor.items():
+            split: dict[tuple[str, bool], list[int]] = {}
+            for tid in tids:
+                split.setdefault((self._keys[tid].first, self._capital[tid]), []).append(tid)
+            self._anchor_groups[w] = [(c, cap, ts) for (c, cap), ts in split.items()]
+            self._anchor_span[w] = max(self._lengths[tid][-1] for tid in tids)
         # per term, for the vectorised run-length check after the LCS bound
         self._per_term = (
             np.array([key.k for key in self._keys], dtype=np.intp),
@@ -193,22 +202,27 @@ class Matcher:
                     k = lengths[tid][0]
                     if i + k <= seg_end[i]:
                         add((tid, i, i + k))
-        anchor = self._anchor
+        anchor = self._anchor_groups
         present = anchor.keys() & set(texts)
-        if present:
-            first, capital = self._first, self._capital
-            lead = [w[0] for w in texts]
-            for p, w in enumerate(texts):
-                if w not in present:
+        for p, w in enumerate(texts) if present else ():
+            if w not in present:
+                continue
+            # the starts of runs that can hold word p, by first character (and capitalised)
+            hi = seg_end[p]
+            near: dict[str, list[int]] = {}
+            near_cap: dict[str, list[int]] = {}
+            for s in range(max(seg_start[p], p - self._anchor_span[w] + 1), p + 1):
+                near.setdefault(texts[s][0], []).append(s)
+                if heads[s]:
+                    near_cap.setdefault(heads[s], []).append(s)
+            for c, cap, tids in anchor[w]:
+                starts = (near_cap if cap else near).get(c)
+                if not starts:
                     continue
-                tids = anchor[w]
-                lo, hi = seg_start[p], seg_end[p]
                 for tid in tids:
-                    c = first[tid]
-                    at = heads if capital[tid] else lead
                     for length in lengths[tid]:
-                        for s in range(max(lo, p - length + 1), min(p, hi - length) + 1):
-                            if at[s] == c:
+                        for s in starts:
+                            if p < s + length <= hi:
                                 add((tid, s, s + length))
         offs: list[int] = []
         wend: list[int] = []  # per word: offset just past it in ``joined``
