@@ -163,8 +163,8 @@ class Matcher:
 
     def _scan(self, norms: Sequence[NormText]) -> list[tuple[int, int, float, int, int]]:
         """Every (field index, term id, score, i, j) passing window_score at the term's lowest
-        threshold; i and j index that field's words. All fields are searched in one pass: the
-        LCS bound may read past a field's end (it only gets looser), runs never do."""
+        threshold; i and j index that field's words. All fields are searched in one pass; no
+        run, and no LCS query, crosses a field's end."""
         keys, min_t, lengths = self._keys, self._min_t, self._lengths
         texts: list[str] = []
         cased: list[str] = []
@@ -296,7 +296,7 @@ def build_matcher(rules: Sequence[Rule]) -> Matcher:
     """Compile ``rules`` (on load and on every reload) into a Matcher.
 
     The cyclic garbage collector is paused meanwhile: compiling makes no cycles, and the
-    collections its ~10 objects per term would trigger cost about a third of the time.
+    collections its ~10 objects per term would trigger cost about a quarter of the time.
     """
     paused = gc.isenabled()
     gc.disable()
