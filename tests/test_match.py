@@ -60,6 +60,13 @@ CASES = [
     ("topics", Entry("Microsofts"), 80, "Microso yyyy", "Microso"),
     ("topics", Entry("Microsofts"), 83, "Microso yyyy", None),
     ("topics", Entry("AI"), 88, "new ＡＩ rules", "ＡＩ"),
+    # the LCS bound tries companies-only terms at capitalised starts only (rule 5)
+    ("companies", Entry("Pacific Gateway Properties"), 85, "the Pacific Gatway Properties deal", "Pacific Gatway Properties"),
+    ("companies", Entry("Pacific Gateway Properties"), 85, "the pacific gatway properties deal", None),
+    ("topics", Entry("Pacific Gateway Properties"), 85, "the pacific gatway properties deal", "pacific gatway properties"),
+    ("exchanges", Entry("Pacific Gateway Properties"), 85, "the 3Pacific Gatway Properties", None),
+    # the LCS query stops at the longest run (k+1 words) and the field's end
+    ("topics", Entry("Amerityre Holdings"), 85, "Ameri tyre Holdings said", "Ameri tyre Holdings"),
 ]  # fmt: skip
 
 
@@ -131,3 +138,17 @@ def test_rules_in_order_and_hit_selection() -> None:
     assert [m.rule for m in fast] == ["b", "a"]
     assert [(h.term, h.start) for h in fast[0].hits] == [("stock exchange", 0), ("exchange", 25)]
     assert [h.start for h in fast[1].hits] == [0, 42]
+
+
+@pytest.mark.parametrize("matcher", BOTH, ids=IDS)
+def test_term_shared_by_companies_and_topics_keeps_lowercase_topic_hits(matcher: Matchers) -> None:
+    """A term in both companies and topics still matches lower-case text, as a topic only."""
+    term = Entry("Amerityre Holdings")
+    rules = [Rule(name="r", threshold=85.0, companies=(term,), topics=(term,))]
+    art = Article(id="a", body="shares of amerityre holdngs rose; Amerityre Holdings said")
+    hits = [(h.group, h.text) for m in matcher(rules, art) for h in m.hits]
+    assert hits == [
+        ("topics", "amerityre holdngs"),
+        ("topics", "Amerityre Holdings"),
+        ("companies", "Amerityre Holdings"),
+    ]

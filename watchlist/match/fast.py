@@ -7,16 +7,13 @@ How a run of words is found without trying every term against every run:
   in the run unchanged, so a dict from that word (the one fewest terms share,
   if not too common in news) to terms gives every run that can match: the runs
   around each occurrence that start with the term's first character;
-* other fuzzy terms: an upper bound computed in C. A run W of lw characters
-  scoring >= t against a term T of m characters has LCS(W, T) >= t(lw + m)/200
-  >= t(lo + m)/200 =: need(T), lo being the shortest run that can score t; and
-  lw <= hi = m(200 - t)/t. Every run starting at word s is a prefix of
-  P_s = the normalised text from word s on, cut to hi characters, so
-  LCS(P_s, T) >= LCS(W, T) >= need(T). Rule 2 also says the run starts with T's
-  first character. So for each first character and band of term lengths, one
-  ``rapidfuzz.process.cdist`` (LCSseq) of the P_s of the words starting with
-  that character against the terms starting with it keeps the (term, start)
-  pairs reaching need(T): a few dozen per article, no true match lost.
+* other fuzzy terms: the LCS bound (``bound.py``), computed in C: one
+  ``rapidfuzz.process.cdist`` per group of terms sharing a first character and a
+  length band keeps the (start, term) pairs whose text from that start can still
+  share enough characters with the term; a vectorised length check then keeps
+  the runs of k-1..k+1 words whose length fits;
+* terms used only in companies/exchanges are tried only on runs whose first
+  character is not lower case (rule 5 would refuse the others);
 * anything else (case-sensitive fuzzy terms, threshold 0)
   is tried on every run, like the oracle.
 
@@ -25,25 +22,28 @@ Every proposed run then goes through the same ``window_score`` as the oracle.
 
 from __future__ import annotations
 
-import math
-from bisect import bisect_right
+import gc
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
-import numpy.typing as npt
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import LCSseq
+from rapidfuzz import fuzz
 
 from watchlist.match.assemble import Found, accepts, assemble, rule_fields, rule_groups
+from watchlist.match.bound import build_groups, lcs_pairs, length_bounds, runs_in_bounds
 from watchlist.match.normalize import NormText, normalize
-from watchlist.match.terms import SHORT, TermKey, prepare_term, window_score
+from watchlist.match.terms import (
+    CAPITALISED_GROUPS,
+    SHORT,
+    TermKey,
+    prepare_term,
+    window_score,
+)
 from watchlist.models import FIELDS, Article, Entry, Match, Rule
 
 
-@dataclass(frozen=True, slots=True)
-class _Use:
-    """One place a compiled term is used: rule, group, entry, term index."""
+class _Use(NamedTuple):
+    """One place a compiled term is used: rule, group, entry, term index (a tuple: cheap)."""
 
     rule: int
     group: str
@@ -52,24 +52,6 @@ class _Use:
     term_index: int
 
 
-def length_bounds(m: int, t: float) -> tuple[int, int]:
-    """The shortest and longest run (in characters) that can score >= t against m characters."""
-    lo = math.ceil(m * t / (200 - t) - 1e-6)
-    hi = math.floor(m * (200 - t) / t + 1e-6)
-    return max(lo, 1), hi
-
-
-def lcs_need(m: int, t: float) -> int:
-    """The least LCS a run can share with an m-character term and still score >= t."""
-    return math.ceil(t * (length_bounds(m, t)[0] + m) / 200 - 1e-6)
-
-
-def length_band(m: int) -> int:
-    """The band of term lengths (characters) a term is grouped in for the LCS bound."""
-    return bisect_right(BANDS, m)
-
-
-BANDS = (10, 16, 25)  # term length bands: <10, 10-15, 16-24, >=25 characters
 # Words too common in news to anchor on: terms whose short words are all here use
 # the LCS bound instead (a speed choice only; both ways find every match).
 COMMON_WORDS = frozenset(
@@ -80,17 +62,6 @@ COMMON_WORDS = frozenset(
     our more most over up out about after into than also have had can may would
     could should american china japan world global""".split()  # noqa: SIM905
 )
-
-
-@dataclass(frozen=True, slots=True)
-class _LcsGroup:
-    """Fuzzy terms sharing a first character and a length band."""
-
-    texts: list[str]
-    tids: list[int]
-    need: npt.NDArray[np.int32]  # per term: least LCS a matching run can have
-    cut: int  # the smallest need
-    reach: int  # the longest run any term here can match (characters)
 
 
 class Matcher:
@@ -122,6 +93,9 @@ class Matcher:
                         self._uses[tid].append(_Use(ri, group, ei, entry, ti))
                         self._min_t[tid] = min(self._min_t[tid], t)
         self._fields = tuple(f for f in FIELDS if f in fields)
+        # SPEC rule 5: a term used only in companies/exchanges can only be accepted on a
+        # run whose first character in the article is not lower case
+        self._capital = [all(u.group in CAPITALISED_GROUPS for u in us) for us in self._uses]
         self._compile()
 
     def _compile(self) -> None:
@@ -132,17 +106,21 @@ class Matcher:
         self._bounds: list[tuple[int, int]] = []
         self._lengths: list[tuple[int, ...]] = []
         self._first: list[str] = [key.first for key in self._keys]
-        by_first: dict[str, list[int]] = {}
+        by_first: list[int] = []  # the fuzzy terms for the LCS bound
         shorts: dict[str, int] = {}
         for key in self._keys:
             if not key.exact and not key.case_sensitive:
                 for w in key.short_words:
                     shorts[w] = shorts.get(w, 0) + 1
+        run_lengths: dict[tuple[int, bool], tuple[int, ...]] = {}
         for tid, key in enumerate(self._keys):
             t = self._min_t[tid]
             m = len(key.text)
             self._bounds.append(length_bounds(m, t) if t > 0 else (1, 1 << 30))
-            self._lengths.append(tuple(key.run_lengths(1 << 30)))
+            lengths = run_lengths.get((key.k, key.exact))
+            if lengths is None:
+                lengths = run_lengths[key.k, key.exact] = tuple(key.run_lengths(1 << 30))
+            self._lengths.append(lengths)
             if key.exact:
                 table = self._exact_cased if key.case_sensitive else self._exact
                 table.setdefault(key.words[0], []).append(tid)
@@ -156,39 +134,51 @@ class Matcher:
                 anchor = min(rare, key=lambda w: (shorts[w], -len(w), w))
                 self._anchor.setdefault(anchor, []).append(tid)
                 continue
-            by_first.setdefault(key.first, []).append(tid)
-        banded: dict[tuple[str, int], list[int]] = {}
-        for first, tids in by_first.items():
+            by_first.append(tid)
+        self._lcs = build_groups(
+            by_first,
+            [key.text for key in self._keys],
+            self._min_t,
+            self._bounds,
+            [lengths[-1] for lengths in self._lengths],
+            self._capital,
+        )
+        # anchors: per word, its terms by (first character, companies/exchanges only)
+        self._anchor_groups: dict[str, list[tuple[str, bool, list[int]]]] = {}
+        self._anchor_span: dict[str, int] = {}
+        for w, tids in self._anchor.items():
+            split: dict[tuple[str, bool], list[int]] = {}
             for tid in tids:
-                band = length_band(len(self._keys[tid].text))
-                banded.setdefault((first, band), []).append(tid)
-        self._lcs: dict[str, list[_LcsGroup]] = {}
-        for (first, _), tids in sorted(banded.items()):
-            need = [lcs_need(len(self._keys[t].text), self._min_t[t]) for t in tids]
-            self._lcs.setdefault(first, []).append(
-                _LcsGroup(
-                    texts=[self._keys[t].text for t in tids],
-                    tids=tids,
-                    need=np.array(need, dtype=np.int32),
-                    cut=min(need),
-                    reach=max(self._bounds[t][1] for t in tids),
-                )
-            )
+                split.setdefault((self._keys[tid].first, self._capital[tid]), []).append(tid)
+            self._anchor_groups[w] = [(c, cap, ts) for (c, cap), ts in split.items()]
+            self._anchor_span[w] = max(self._lengths[tid][-1] for tid in tids)
+        # per term, for the vectorised run-length check after the LCS bound
+        self._per_term = (
+            np.array([key.k for key in self._keys], dtype=np.intp),
+            np.array([b[0] for b in self._bounds], dtype=np.intp),
+            np.array([b[1] for b in self._bounds], dtype=np.intp),
+        )
 
     # ------------------------------------------------------------------ matching
 
     def _scan(self, norms: Sequence[NormText]) -> list[tuple[int, int, float, int, int]]:
         """Every (field index, term id, score, i, j) passing window_score at the term's lowest
-        threshold; i and j index that field's words. All fields are searched in one pass: the
-        LCS bound may read past a field's end (it only gets looser), runs never do."""
+        threshold; i and j index that field's words. All fields are searched in one pass; no
+        run, and no LCS query, crosses a field's end."""
         keys, min_t, lengths = self._keys, self._min_t, self._lengths
         texts: list[str] = []
         cased: list[str] = []
         seg_start: list[int] = []  # per word: first word of its field
         seg_end: list[int] = []  # per word: one past the last word of its field
         field_of: list[int] = []
+        heads: list[str] = []  # per word: its first character if capitalised (rule 5), else ""
         for fi, norm in enumerate(norms):
             a, b = len(texts), len(texts) + len(norm.texts)
+            source = norm.source
+            heads.extend(
+                "" if source[o].islower() else w[0]
+                for o, w in zip(norm.starts, norm.texts, strict=True)
+            )
             texts.extend(norm.texts)
             cased.extend(norm.cased)
             seg_start.extend([a] * (b - a))
@@ -212,49 +202,45 @@ class Matcher:
                     k = lengths[tid][0]
                     if i + k <= seg_end[i]:
                         add((tid, i, i + k))
-        anchor = self._anchor
+        anchor = self._anchor_groups
         present = anchor.keys() & set(texts)
-        if present:
-            first = self._first
-            for p, w in enumerate(texts):
-                if w not in present:
+        for p, w in enumerate(texts) if present else ():
+            if w not in present:
+                continue
+            # the starts of runs that can hold word p, by first character (and capitalised)
+            hi = seg_end[p]
+            near: dict[str, list[int]] = {}
+            near_cap: dict[str, list[int]] = {}
+            for s in range(max(seg_start[p], p - self._anchor_span[w] + 1), p + 1):
+                near.setdefault(texts[s][0], []).append(s)
+                if heads[s]:
+                    near_cap.setdefault(heads[s], []).append(s)
+            for c, cap, tids in anchor[w]:
+                starts = (near_cap if cap else near).get(c)
+                if not starts:
                     continue
-                tids = anchor[w]
-                lo, hi = seg_start[p], seg_end[p]
                 for tid in tids:
-                    c = first[tid]
                     for length in lengths[tid]:
-                        for s in range(max(lo, p - length + 1), min(p, hi - length) + 1):
-                            if texts[s][0] == c:
+                        for s in starts:
+                            if p < s + length <= hi:
                                 add((tid, s, s + length))
         offs: list[int] = []
+        wend: list[int] = []  # per word: offset just past it in ``joined``
         by_first: dict[str, list[int]] = {}
+        by_head: dict[str, list[int]] = {}
         pos = 0
         for idx, w in enumerate(texts):
             offs.append(pos)
-            pos += len(w) + 1
+            pos += len(w)
+            wend.append(pos)
+            pos += 1
             by_first.setdefault(w[0], []).append(idx)
+            if heads[idx]:
+                by_head.setdefault(w[0], []).append(idx)
         joined = " ".join(texts)
-        lcs = self._lcs
-        for first_char, starts in by_first.items():
-            for group in lcs.get(first_char, ()):
-                reach = group.reach
-                queries = [joined[offs[s] : offs[s] + reach] for s in starts]
-                scores = process.cdist(
-                    queries,
-                    group.texts,
-                    scorer=LCSseq.similarity,
-                    score_cutoff=group.cut,
-                    dtype=np.int32,
-                    workers=1,
-                )
-                rows, cols = np.nonzero(scores >= group.need)
-                for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
-                    tid = group.tids[col]
-                    s = starts[row]
-                    for length in lengths[tid]:
-                        if s + length <= seg_end[s]:
-                            add((tid, s, s + length))
+        pair_s, pair_t = lcs_pairs(self._lcs, by_first, by_head, joined, offs, wend, seg_end)
+        for cand in runs_in_bounds(pair_s, pair_t, self._per_term, offs, wend, seg_end):
+            add(cand)
         for tid in self._brute:
             for length in lengths[tid]:
                 for s in range(n - length + 1):
@@ -307,8 +293,18 @@ class Matcher:
 
 
 def build_matcher(rules: Sequence[Rule]) -> Matcher:
-    """Compile ``rules`` (on load and on every reload) into a Matcher."""
-    return Matcher(rules)
+    """Compile ``rules`` (on load and on every reload) into a Matcher.
+
+    The cyclic garbage collector is paused meanwhile: compiling makes no cycles, and the
+    collections its ~10 objects per term would trigger cost about a quarter of the time.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return Matcher(rules)
+    finally:
+        if paused:
+            gc.enable()
 
 
 __all__ = ["SHORT", "Matcher", "build_matcher"]

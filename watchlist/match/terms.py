@@ -17,6 +17,8 @@ from rapidfuzz import fuzz
 
 from watchlist.match.normalize import NormText, normalize
 
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+
 SHORT = 5  # SPEC rule 3: terms and words of 5 characters or fewer
 CAPITALISED_GROUPS = frozenset({"companies", "exchanges"})  # SPEC rule 5
 LEGAL_FORMS = frozenset(
@@ -38,6 +40,7 @@ LEGAL_FORMS = frozenset(
         "gmbh",
     ]
 )
+_NOT_ASCII_DIGIT = {c: None for c in range(128) if not chr(c).isdigit()}
 _JURISDICTION = re.compile(r"(?<!\S)/[A-Za-z]{2,3}/(?!\S)")
 
 
@@ -55,11 +58,12 @@ class TermKey:
 
     def __post_init__(self) -> None:
         text = " ".join(self.words)
-        object.__setattr__(self, "text", text)
-        object.__setattr__(self, "first", text[:1])
-        object.__setattr__(self, "digits", digits_of(text))
-        shorts = tuple(dict.fromkeys(w for w in self.words if len(w) <= SHORT))
-        object.__setattr__(self, "short_words", shorts)
+        setattr_ = object.__setattr__
+        setattr_(self, "text", text)
+        setattr_(self, "first", text[:1])
+        setattr_(self, "digits", digits_of(text))
+        shorts = [w for w in self.words if len(w) <= SHORT]
+        setattr_(self, "short_words", tuple(dict.fromkeys(shorts) if len(shorts) > 1 else shorts))
 
     @property
     def k(self) -> int:
@@ -75,12 +79,16 @@ class TermKey:
 
 def digits_of(text: str) -> str:
     """The digits of ``text`` in order."""
+    if text.isascii():
+        return text.translate(_NOT_ASCII_DIGIT)
     return "".join(filter(str.isdigit, text))
 
 
 def strip_legal(folded: list[str], cased: list[str]) -> int:
     """How many trailing words are legal forms ("Inc", "S.A.") to drop; keeps one word."""
     n = len(folded)
+    if n > 1 and len(folded[-1]) > 1 and folded[-1] not in LEGAL_FORMS:
+        return n  # the common case: no legal form at the end
     while n > 1:
         for size in (1, 2, 3):
             tail = folded[n - size : n]
@@ -94,11 +102,22 @@ def strip_legal(folded: list[str], cased: list[str]) -> int:
     return n
 
 
+def term_words(raw: str) -> tuple[list[str], list[str]]:
+    """(folded, cased) words of a term: ``normalize``'s, cheaper for plain-ASCII names.
+
+    Without an apostrophe no possessive can be dropped, and ASCII letters and digits are
+    exactly the word characters, so the words are the regex's runs (tests check this).
+    """
+    if raw.isascii() and "'" not in raw:
+        return _ASCII_WORD.findall(raw.lower()), _ASCII_WORD.findall(raw)
+    norm = normalize(raw)
+    return list(norm.texts), list(norm.cased)
+
+
 def prepare_term(term: str, group: str, exact: bool, case_sensitive: bool) -> TermKey | None:
     """The TermKey for one name or alias of an entry in ``group``; None if it has no words."""
-    raw = _JURISDICTION.sub(" ", term) if group == "companies" else term
-    norm = normalize(raw)
-    folded, cased = list(norm.texts), list(norm.cased)
+    raw = _JURISDICTION.sub(" ", term) if group == "companies" and "/" in term else term
+    folded, cased = term_words(raw)
     if not folded:
         return None
     if group == "companies":
