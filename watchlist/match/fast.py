@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from watchlist.match.assemble import Found, accepts, assemble, rule_fields, rule_groups
 from watchlist.match.bound import build_groups, lcs_pairs, length_bounds, runs_in_bounds
@@ -152,6 +152,8 @@ class Matcher:
                 split.setdefault((self._keys[tid].first, self._capital[tid]), []).append(tid)
             self._anchor_groups[w] = [(c, cap, ts) for (c, cap), ts in split.items()]
             self._anchor_span[w] = max(self._lengths[tid][-1] for tid in tids)
+        self._fuzzy = [not key.exact and not key.case_sensitive for key in self._keys]
+        self._min_t_arr = np.array(self._min_t, dtype=np.float64)
         # per term, for the vectorised run-length check after the LCS bound
         self._per_term = (
             np.array([key.k for key in self._keys], dtype=np.intp),
@@ -246,18 +248,32 @@ class Matcher:
                 for s in range(n - length + 1):
                     if s + length <= seg_end[s]:
                         add((tid, s, s + length))
-        bounds, first = self._bounds, self._first
-        for tid, i, j in cands:
+        bounds, first, fuzzy = self._bounds, self._first, self._fuzzy
+        verified: list[tuple[int, int, int]] = []
+        runs: list[str] = []
+        run_terms: list[str] = []
+        run_cands: list[tuple[int, int, int]] = []
+        for cand in cands:
+            tid, i, j = cand
+            if not fuzzy[tid]:
+                verified.append(cand)
+                continue
+            if texts[i][0] != first[tid]:
+                continue
+            lw = wend[j - 1] - offs[i]
+            lo_len, hi_len = bounds[tid]
+            if lw < lo_len or lw > hi_len:
+                continue
+            runs.append(joined[offs[i] : offs[i] + lw])
+            run_terms.append(keys[tid].text)
+            run_cands.append(cand)
+        if runs:
+            # fuzz.ratio of every run in one C call (float64: the scores unrounded)
+            ratios = process.cpdist(runs, run_terms, scorer=fuzz.ratio, dtype=np.float64, workers=1)
+            need = self._min_t_arr[[c[0] for c in run_cands]]
+            verified.extend(run_cands[n] for n in np.flatnonzero(ratios >= need).tolist())
+        for tid, i, j in verified:
             key = keys[tid]
-            if not key.exact and not key.case_sensitive:
-                if texts[i][0] != first[tid]:
-                    continue
-                lw = offs[j - 1] + len(texts[j - 1]) - offs[i]
-                lo_len, hi_len = bounds[tid]
-                if lw < lo_len or lw > hi_len:
-                    continue
-                if fuzz.ratio(joined[offs[i] : offs[i] + lw], key.text) < min_t[tid]:
-                    continue
             fi, base = field_of[i], seg_start[i]
             score = window_score(key, norms[fi], i - base, j - base)
             if score is not None and score >= min_t[tid]:
