@@ -195,21 +195,26 @@ def runs_in_bounds(
     offs: Sequence[int],
     wend: Sequence[int],
     seg_end: Sequence[int],
-) -> list[tuple[int, int, int]]:
-    """(term id, i, j) for each run of k-1..k+1 words from each start that stays in its
-    field and whose length in characters lies in the term's ``lo..hi``; vectorised.
-    ``per_term``: (word count, lo, hi) arrays indexed by term id."""
-    out: list[tuple[int, int, int]] = []
+) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
+    """(term ids, i, j, character start, character end) of each run of k-1..k+1 words from
+    each start that stays in its field and whose length in characters lies in the term's
+    ``lo..hi``; vectorised. ``per_term``: (word count, lo, hi) arrays indexed by term id.
+    Each (term, start) pair comes once, so no run is listed twice."""
     if not starts.size:
-        return out
+        return [], [], [], [], []
     k, lo, hi = (a[tids] for a in per_term)
     limit = np.asarray(seg_end, dtype=np.intp)[starts]
     begin = np.asarray(offs, dtype=np.intp)[starts]
     ends = np.asarray(wend, dtype=np.intp)
-    for delta in (-1, 0, 1):
-        stop = starts + k + delta  # one past the run's last word
-        ok = (stop > starts) & (stop <= limit)
-        lw = ends[np.where(ok, stop - 1, starts)] - begin
-        ok &= (lw >= lo) & (lw <= hi)
-        out.extend(zip(tids[ok].tolist(), starts[ok].tolist(), stop[ok].tolist(), strict=True))
-    return out
+    stops = starts[None, :] + k[None, :] + np.array([[-1], [0], [1]], dtype=np.intp)
+    ok = (stops > starts) & (stops <= limit)
+    end = ends[np.where(ok, stops - 1, starts)]
+    ok &= (end - begin >= lo) & (end - begin <= hi)
+    row, col = np.nonzero(ok)
+    return (
+        tids[col].tolist(),
+        starts[col].tolist(),
+        stops[row, col].tolist(),
+        begin[col].tolist(),
+        end[row, col].tolist(),
+    )

@@ -154,6 +154,7 @@ class Matcher:
             self._anchor_span[w] = max(self._lengths[tid][-1] for tid in tids)
         self._fuzzy = [not key.exact and not key.case_sensitive for key in self._keys]
         self._min_t_arr = np.array(self._min_t, dtype=np.float64)
+        self._texts = [key.text for key in self._keys]
         # per term, for the vectorised run-length check after the LCS bound
         self._per_term = (
             np.array([key.k for key in self._keys], dtype=np.intp),
@@ -241,18 +242,20 @@ class Matcher:
                 by_head.setdefault(w[0], []).append(idx)
         joined = " ".join(texts)
         pair_s, pair_t = lcs_pairs(self._lcs, by_first, by_head, joined, offs, wend, seg_end)
-        for cand in runs_in_bounds(pair_s, pair_t, self._per_term, offs, wend, seg_end):
-            add(cand)
+        # the LCS bound's runs: distinct, already of the term's first character and length
+        run_tids, run_i, run_j, run_b, run_e = runs_in_bounds(
+            pair_s, pair_t, self._per_term, offs, wend, seg_end
+        )
+        runs = [joined[b:e] for b, e in zip(run_b, run_e, strict=True)]
+        run_cands = list(zip(run_tids, run_i, run_j, strict=True))
         for tid in self._brute:
             for length in lengths[tid]:
                 for s in range(n - length + 1):
                     if s + length <= seg_end[s]:
                         add((tid, s, s + length))
         bounds, first, fuzzy = self._bounds, self._first, self._fuzzy
+        term_text = self._texts
         verified: list[tuple[int, int, int]] = []
-        runs: list[str] = []
-        run_terms: list[str] = []
-        run_cands: list[tuple[int, int, int]] = []
         for cand in cands:
             tid, i, j = cand
             if not fuzzy[tid]:
@@ -265,12 +268,13 @@ class Matcher:
             if lw < lo_len or lw > hi_len:
                 continue
             runs.append(joined[offs[i] : offs[i] + lw])
-            run_terms.append(keys[tid].text)
+            run_tids.append(tid)
             run_cands.append(cand)
         if runs:
             # fuzz.ratio of every run in one C call (float64: the scores unrounded)
+            run_terms = [term_text[t] for t in run_tids]
             ratios = process.cpdist(runs, run_terms, scorer=fuzz.ratio, dtype=np.float64, workers=1)
-            need = self._min_t_arr[[c[0] for c in run_cands]]
+            need = self._min_t_arr[run_tids]
             verified.extend(run_cands[n] for n in np.flatnonzero(ratios >= need).tolist())
         for tid, i, j in verified:
             key = keys[tid]
