@@ -14,12 +14,17 @@ Pure-ASCII text takes a regex fast path that gives the same result.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
+
 APOSTROPHES = frozenset("'\u2019\u2018\u02bc\uff07")
-_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+_ASCII_WORD_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+# byte tables: word characters kept (_FOLD: lowered, offsets unchanged), others a space
+_ASCII_SEP = bytes(c if c in _ASCII_WORD_CHARS else 32 for c in range(256))
+_ASCII_FOLD = bytes(ord(chr(c).lower()) if c in _ASCII_WORD_CHARS else 32 for c in range(256))
+_ASCII_IS_WORD = bytes(int(c in _ASCII_WORD_CHARS) for c in range(256))
 
 # (kind, cased, folded) per output character; kind 0 separator, 1 word, 2 CJK word
 _CharOut = tuple[tuple[int, str, str], ...]
@@ -101,16 +106,15 @@ def _build(
 
 
 def _ascii(text: str) -> NormText:
-    texts: list[str] = []
-    cased: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for m in _ASCII_WORD.finditer(text):
-        w = m.group()
-        cased.append(w)
-        texts.append(w.lower())
-        starts.append(m.start())
-        ends.append(m.end())
+    # in C: the words by translate + split, the offsets from where word characters begin/end
+    raw = text.encode("ascii")
+    cased = raw.translate(_ASCII_SEP).decode("ascii").split()
+    texts = raw.translate(_ASCII_FOLD).decode("ascii").split()
+    is_word = np.zeros(len(raw) + 2, dtype=np.int8)
+    is_word[1:-1] = np.frombuffer(raw.translate(_ASCII_IS_WORD), dtype=np.int8)
+    edges = is_word[1:] - is_word[:-1]  # 1 where a word starts, -1 just past its end
+    starts = np.flatnonzero(edges == 1).tolist()
+    ends = np.flatnonzero(edges == -1).tolist()
     return _build(text, texts, cased, starts, ends)
 
 
