@@ -23,7 +23,9 @@ Every proposed run then goes through the same ``window_score`` as the oracle.
 from __future__ import annotations
 
 import gc
+import operator
 from collections.abc import Sequence
+from itertools import accumulate, groupby
 from typing import NamedTuple
 
 import numpy as np
@@ -198,18 +200,15 @@ class Matcher:
             present = tables.keys() & set(words)
             if not present:
                 continue
-            for i, w in enumerate(words):
-                if w not in present:
-                    continue
-                for tid in tables[w]:
+            for i in [i for i, w in enumerate(words) if w in present]:
+                for tid in tables[words[i]]:
                     k = lengths[tid][0]
                     if i + k <= seg_end[i]:
                         add((tid, i, i + k))
         anchor = self._anchor_groups
         present = anchor.keys() & set(texts)
-        for p, w in enumerate(texts) if present else ():
-            if w not in present:
-                continue
+        for p in [p for p, w in enumerate(texts) if w in present] if present else ():
+            w = texts[p]
             # the starts of runs that can hold word p, by first character (and capitalised)
             hi = seg_end[p]
             near: dict[str, list[int]] = {}
@@ -227,19 +226,17 @@ class Matcher:
                         for s in starts:
                             if p < s + length <= hi:
                                 add((tid, s, s + length))
-        offs: list[int] = []
-        wend: list[int] = []  # per word: offset just past it in ``joined``
-        by_first: dict[str, list[int]] = {}
-        by_head: dict[str, list[int]] = {}
-        pos = 0
-        for idx, w in enumerate(texts):
-            offs.append(pos)
-            pos += len(w)
-            wend.append(pos)
-            pos += 1
-            by_first.setdefault(w[0], []).append(idx)
-            if heads[idx]:
-                by_head.setdefault(w[0], []).append(idx)
+        # per word: its offset in ``joined`` and the offset just past it (sums in C)
+        lens = list(map(len, texts))
+        offs = list(accumulate(map((1).__add__, lens[:-1]), initial=0))
+        wend = list(map(operator.add, offs, lens))
+        # start words by first character, and the capitalised ones: stable sorts keep
+        # each group's words in text order
+        firsts = [w[0] for w in texts]
+        key_first, key_head = firsts.__getitem__, heads.__getitem__
+        by_first = {c: list(g) for c, g in groupby(sorted(range(n), key=key_first), key=key_first)}
+        capital = sorted((i for i in range(n) if heads[i]), key=key_head)
+        by_head = {c: list(g) for c, g in groupby(capital, key=key_head)}
         joined = " ".join(texts)
         pair_s, pair_t = lcs_pairs(self._lcs, by_first, by_head, joined, offs, wend, seg_end)
         # the LCS bound's runs: distinct, already of the term's first character and length
