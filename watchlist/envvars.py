@@ -55,20 +55,18 @@ def substitute(text: str, env: Mapping[str, str], secrets: list[str]) -> tuple[s
 def interpolate(node: Any, chk: Checker, env: Mapping[str, str], secrets: list[str]) -> None:
     """Replace ${VAR} in every text value of the tree, in place."""
     if isinstance(node, YMap):
-        for key, value in node.items():
-            if isinstance(value, str) and "$" in value:
-                node[key], problems = substitute(value, env, secrets)
-                node.raw[key] = node[key]
-                for problem in problems:
-                    chk.error(node.value_pos[key], problem)
-            else:
-                interpolate(value, chk, env, secrets)
+        slots: Any = list(node)
+        positions: Any = node.value_pos
     elif isinstance(node, YSeq):
-        for i, value in enumerate(node):
-            if isinstance(value, str) and "$" in value:
-                node[i], problems = substitute(value, env, secrets)
-                node.raw[i] = node[i]
-                for problem in problems:
-                    chk.error(node.item_pos[i], problem)
-            else:
-                interpolate(value, chk, env, secrets)
+        slots, positions = range(len(node)), node.item_pos
+    else:
+        return
+    for slot in slots:  # a key of a mapping or an index of a sequence
+        value = node[slot]
+        if isinstance(value, str) and "$" in value:
+            node[slot], problems = substitute(value, env, secrets)
+            node.raw[slot] = node[slot]
+            for problem in problems:
+                chk.error(positions[slot], problem)
+        else:
+            interpolate(value, chk, env, secrets)
