@@ -13,6 +13,8 @@ URLs shown to users are always in Apprise's privacy form.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import logging
 import re
 import sys
@@ -172,6 +174,7 @@ def send(
     return SendResult(False, "; ".join(problems), tuple(delivered), timed_out, unreachable)
 
 
+@functools.cache
 def known_schemes() -> frozenset[str]:
     """Every URL scheme Apprise has a service for (``console`` included), lower case."""
     from apprise import manager_plugins
@@ -185,8 +188,6 @@ def check_url(url: str) -> str | None:
 
     The words name only the scheme, never the rest of the URL (it may hold secrets).
     """
-    import difflib
-
     scheme = url.split("://", 1)[0].strip().lower()
     known = known_schemes()
     if scheme in known:
