@@ -28,11 +28,11 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from watchlist.config import load_config
+from watchlist.config.loader import load_config
+from watchlist.daemon.pipeline import Pipeline, Runtime
 from watchlist.models import PollResult, SourceConfig, SourceState
-from watchlist.pipeline import Pipeline, Runtime
 from watchlist.sources import Source, make_client, make_source
-from watchlist.store import Store
+from watchlist.store.sqlite import Store
 
 DAEMON_WORKERS = 8  # the daemon's scheduler thread pool
 

@@ -1,4 +1,4 @@
-"""Tests for watchlist.articles: HTML to text, canonical URLs, times, ids."""
+"""Tests for watchlist.sources.articles: HTML to text, canonical URLs, times, ids."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from watchlist.articles import canonical_url, html_to_text, make_article, parse_published
+from watchlist.sources.articles import canonical_url, html_to_text, make_article, parse_published
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from watchlist.config import load_config
-from watchlist.errors import ConfigErrors
+from watchlist.config.errors import ConfigErrors
+from watchlist.config.loader import load_config
 from watchlist.models import ChannelConfig
 
 RULE = "- name: r\n  keywords: [x]\n"

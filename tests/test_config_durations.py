@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from watchlist.durations import parse_duration, parse_listen, parse_rate, parse_size, seconds
+from watchlist.config.durations import parse_duration, parse_listen, parse_rate, parse_size, seconds
 
 
 @pytest.mark.parametrize(

@@ -14,11 +14,11 @@ import httpx
 import pytest
 from test_faults_driver import article
 
-from watchlist.config import load_config
-from watchlist.pipeline import Pipeline, Runtime
+from watchlist.config.loader import load_config
+from watchlist.daemon.pipeline import Pipeline, Runtime
 from watchlist.sources import Source, make_source
-from watchlist.store import Store
-from watchlist.store_schema import SCHEMA
+from watchlist.store.schema import SCHEMA
+from watchlist.store.sqlite import Store
 
 CONFIG = """\
 state: ./state.db

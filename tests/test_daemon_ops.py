@@ -26,7 +26,7 @@ import psutil
 import pytest
 from localserver import LocalServer, Request, Route
 
-from watchlist.reloadstatus import read_reload_status
+from watchlist.daemon.reload_status import read_reload_status
 
 RULES_A = "- name: fusion\n  topics: [nuclear fusion]\n  notify: [hook]\n"
 RULES_AB = RULES_A + "- name: quantum\n  topics: [quantum computing]\n  notify: [hook]\n"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from localserver import LocalServer, Route
 
-from watchlist.deliver import preferred_format, privacy_url, send
+from watchlist.delivery.send import preferred_format, privacy_url, send
 
 
 def json_url(server: LocalServer, path: str) -> str:
@@ -127,7 +127,7 @@ def test_preferred_format(urls: list[str], fmt: str) -> None:
 def test_console_prints_to_stdout() -> None:
     """console:// prints title and body on standard output of a real process, flushed."""
     code = (
-        "from watchlist.deliver import send; import os;"
+        "from watchlist.delivery.send import send; import os;"
         "r = send(['console://'], 'Hello title', 'Hello body');"
         "os._exit(0 if r.ok else 3)"  # no interpreter flush: console:// must flush itself
     )

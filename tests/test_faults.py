@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from localserver import LocalServer, Request, Route
 
-from watchlist.store import Store
+from watchlist.store.sqlite import Store
 
 DRIVER = Path(__file__).resolve().parent / "test_faults_driver.py"
 ALERTS = 3

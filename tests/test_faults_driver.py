@@ -102,8 +102,8 @@ def quiet(a: str, b: str) -> tuple[time, time]:
 
 def main(argv: list[str]) -> int:
     """Record N matches for the json:// receiver and deliver them (crash hook honoured)."""
-    from watchlist.outbox import deliver_due
-    from watchlist.store import Store, crash_point
+    from watchlist.delivery.worker import deliver_due
+    from watchlist.store.sqlite import Store, crash_point
 
     db, url, n = argv[0], argv[1], int(argv[2])
     store = Store(db)

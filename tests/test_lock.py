@@ -1,4 +1,4 @@
-"""Tests for watchlist.lock: one daemon per state file, checked with real processes."""
+"""Tests for watchlist.daemon.lock: one daemon per state file, checked with real processes."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from watchlist.lock import AlreadyRunning, StateLock, lock_path, read_pid
+from watchlist.daemon.lock import AlreadyRunning, StateLock, lock_path, read_pid
 
 _HOLDER = textwrap.dedent(
     """
     import sys, time
-    from watchlist.lock import StateLock
+    from watchlist.daemon.lock import StateLock
     with StateLock(sys.argv[1]):
         print("locked", flush=True)
         sys.stdin.readline()
@@ -23,7 +23,7 @@ _HOLDER = textwrap.dedent(
 _SECOND = textwrap.dedent(
     """
     import sys
-    from watchlist.lock import AlreadyRunning, StateLock
+    from watchlist.daemon.lock import AlreadyRunning, StateLock
     try:
         StateLock(sys.argv[1]).acquire()
     except AlreadyRunning as exc:

@@ -1,4 +1,4 @@
-"""Tests for watchlist.logs: formats, idempotent setup, and secrets masked everywhere."""
+"""Tests for watchlist.daemon.logs: formats, idempotent setup, and secrets masked everywhere."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from freezegun import freeze_time
 from localserver import LocalServer, Route
 
-from watchlist import logs
+from watchlist.daemon import logs
 
 
 @pytest.fixture(autouse=True)
@@ -165,7 +165,7 @@ _SCRIPT = textwrap.dedent(
     """
     import logging, sys
     import apprise, httpx
-    from watchlist import logs
+    from watchlist.daemon import logs
     port, tok_var, tok_url, tok_q, tok_pw = sys.argv[1:6]
     logs.setup_logging("debug", sys.argv[6])
     logs.add_secrets([tok_var])

@@ -1,4 +1,4 @@
-"""Tests for watchlist.metrics: each method moves its series; registries are private."""
+"""Tests for watchlist.daemon.metrics: each method moves its series; registries are private."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from watchlist.metrics import Metrics
+from watchlist.daemon.metrics import Metrics
 
 
 @pytest.mark.parametrize(
@@ -90,9 +90,9 @@ def test_render_is_prometheus_text() -> None:
 
 def test_pipeline_observes_match_time_per_new_article(tmp_path: Path) -> None:
     """The pipeline reports match time once per new article, and not the slow DB write."""
+    from watchlist.daemon.pipeline import Pipeline, Runtime
     from watchlist.models import Article, Config, Entry, Rule
-    from watchlist.pipeline import Pipeline, Runtime
-    from watchlist.store import Store
+    from watchlist.store.sqlite import Store
 
     class SlowStore(Store):
         def record(self, *args: Any, **kwargs: Any) -> Any:

@@ -13,9 +13,9 @@ from freezegun import freeze_time
 from localserver import LocalServer, Request, Route
 from test_faults_driver import T0, article, config, match, quiet, rule
 
+from watchlist.delivery.worker import deliver_due, format_outbox_status, outbox_status
 from watchlist.models import Config, Templates
-from watchlist.outbox import deliver_due, format_outbox_status, outbox_status
-from watchlist.store import Store
+from watchlist.store.sqlite import Store
 
 
 @pytest.fixture

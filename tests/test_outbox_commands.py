@@ -13,9 +13,9 @@ from localserver import LocalServer, Route
 from test_faults_driver import T0, article, match
 
 from watchlist.cli import main
-from watchlist.config import load_config
-from watchlist.outbox import deliver_due
-from watchlist.store import Store
+from watchlist.config.loader import load_config
+from watchlist.delivery.worker import deliver_due
+from watchlist.store.sqlite import Store
 
 
 def write_config(tmp: Path, server: LocalServer) -> Path:

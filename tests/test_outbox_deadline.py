@@ -14,9 +14,9 @@ import pytest
 from localserver import LocalServer, Request, Route
 from test_faults_driver import T0, article, config, match
 
+from watchlist.delivery.worker import deliver_due, outbox_status
 from watchlist.models import Config
-from watchlist.outbox import deliver_due, outbox_status
-from watchlist.store import Store
+from watchlist.store.sqlite import Store
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Tests for watchlist.reload and watchlist.reloadstatus: watch real files, swap only good loads."""
+"""Tests for watchlist.daemon.reload and watchlist.daemon.reload_status: watch real files, swap only good loads."""
 
 from __future__ import annotations
 
@@ -11,26 +11,26 @@ from pathlib import Path
 
 import pytest
 
-from watchlist.models import Config, LoggingConfig, ServerConfig
-from watchlist.reload import (
+from watchlist.daemon.reload import (
     ConfigWatcher,
     Reloader,
     error_messages,
     hold_restart_settings,
     install_sighup,
 )
-from watchlist.reloadstatus import (
+from watchlist.daemon.reload_status import (
     ReloadStatus,
     read_reload_status,
     reload_status_path,
     write_reload_status,
 )
+from watchlist.models import Config, LoggingConfig, ServerConfig
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
 class _Errors(Exception):
-    """Shaped like watchlist.errors.ConfigErrors: an ``errors`` list."""
+    """Shaped like watchlist.config.errors.ConfigErrors: an ``errors`` list."""
 
     def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))

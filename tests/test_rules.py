@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from watchlist.errors import ConfigErrors
+from watchlist.config.errors import ConfigErrors
+from watchlist.config.rules import load_rules, parse_cron, parse_quiet_hours
 from watchlist.models import Entry
-from watchlist.rules import load_rules, parse_cron, parse_quiet_hours
 
 CHANNELS = ("console", "team-slack", "me")
 
@@ -334,8 +334,8 @@ def test_example_rule_keywords_catch_the_seed_headline() -> None:
     """The example rule's keywords match "IPOs" in the seed headline (IPO alone is exact)."""
     from dataclasses import replace
 
-    from watchlist.articles import make_article
     from watchlist.match.oracle import oracle_match
+    from watchlist.sources.articles import make_article
 
     example = Path(__file__).resolve().parent.parent / "rules" / "star-market.yaml"
     (rule,) = load_rules([example])

@@ -1,4 +1,4 @@
-"""Tests for watchlist.server: /healthz and /metrics over real HTTP on a real port."""
+"""Tests for watchlist.daemon.server: /healthz and /metrics over real HTTP on a real port."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from watchlist import logs
-from watchlist.metrics import Metrics
-from watchlist.server import StatusServer, is_healthy, outbox_health, parse_listen
+from watchlist.daemon import logs
+from watchlist.daemon.metrics import Metrics
+from watchlist.daemon.server import StatusServer, is_healthy, outbox_health, parse_listen
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from test_faults_driver import T0, article, config, match
 
-from watchlist.outbox import deliver_due
-from watchlist.store import Store
+from watchlist.delivery.worker import deliver_due
+from watchlist.store.sqlite import Store
 
 
 class Refusing:

@@ -13,11 +13,8 @@ from pathlib import Path
 import pytest
 from localserver import LocalServer, Route
 
-from watchlist import logs
 from watchlist.commands.status import ago, fmt_duration, render_status, snapshot_to_json, table
-from watchlist.lock import StateLock
-from watchlist.reloadstatus import ReloadStatus, write_reload_status
-from watchlist.statusview import (
+from watchlist.commands.statusview import (
     AlertLine,
     OutboxLine,
     OutboxStatus,
@@ -25,6 +22,9 @@ from watchlist.statusview import (
     StatusSnapshot,
     running_pid,
 )
+from watchlist.daemon import logs
+from watchlist.daemon.lock import StateLock
+from watchlist.daemon.reload_status import ReloadStatus, write_reload_status
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 FEED = Path(__file__).resolve().parents[1] / "examples" / "star-market-news.xml"
@@ -276,9 +276,9 @@ def test_status_command_config_error(tmp_path: Path) -> None:
 
 def _state_with_alert(state: Path) -> None:
     """A state as a daemon leaves it: one source polled, one alert pending, 3 rules recorded."""
-    from watchlist.config import load_config
+    from watchlist.config.loader import load_config
     from watchlist.models import Article, Hit, Match, SourceState
-    from watchlist.store import Store
+    from watchlist.store.sqlite import Store
 
     rules = state.parent / "rules.yaml"
     rules.write_text("- name: fusion\n  topics: [fusion]\n  notify: [hook]\n")

@@ -11,7 +11,7 @@ import pytest
 from test_faults_driver import T0, article, config, match, rule
 
 from watchlist.models import SourceState
-from watchlist.store import Store
+from watchlist.store.sqlite import Store
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from test_faults_driver import T0, config
 
 from watchlist.models import Article, Hit, Match
-from watchlist.store import Store
+from watchlist.store.sqlite import Store
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "reuters21578.jsonl"
 

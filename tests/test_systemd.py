@@ -1,4 +1,4 @@
-"""Tests for watchlist.systemd: sd_notify over a real AF_UNIX datagram socket."""
+"""Tests for watchlist.daemon.systemd: sd_notify over a real AF_UNIX datagram socket."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from watchlist import systemd
+from watchlist.daemon import systemd
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from test_faults_driver import article, match
 
+from watchlist.delivery.templates import AlertView, Snippet, make_snippet, render, render_many
 from watchlist.models import Article, Hit, Templates
-from watchlist.templates import AlertView, Snippet, make_snippet, render, render_many
 
 VIEW = AlertView(
     rule="acme",

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from watchlist.errors import ConfigError, ConfigErrors
-from watchlist.yamlsafe import MAX_BYTES, Pos, YMap, YSeq, parse_yaml
+from watchlist.config.errors import ConfigError, ConfigErrors
+from watchlist.config.yamlsafe import MAX_BYTES, Pos, YMap, YSeq, parse_yaml
 
 
 def errors_of(text: str | bytes) -> list[str]:

@@ -63,8 +63,8 @@ def config_path(args: argparse.Namespace) -> Path:
 
 def load_config_or_report(args: argparse.Namespace) -> Config | None:
     """The config named by ``-c`` (or the default); on errors print each on stderr, None."""
-    from watchlist.config import load_config
-    from watchlist.errors import ConfigErrors
+    from watchlist.config.errors import ConfigErrors
+    from watchlist.config.loader import load_config
 
     try:
         return load_config(config_path(args))
@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _config_option_problem(args: argparse.Namespace) -> str:
     """Why the file named by ``-c`` cannot be a config (a usage error), or ``""``."""
-    from watchlist.errors import display_path
+    from watchlist.config.errors import display_path
 
     given: Path | None = getattr(args, "config", None)
     if given is None:

@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from watchlist.cli import add_config_argument, config_path
-from watchlist.config import load_config
-from watchlist.errors import ConfigErrors, display_path
+from watchlist.config.errors import ConfigErrors, display_path
+from watchlist.config.loader import load_config
 from watchlist.models import Config
 
 HELP = "validate config and rules; print every error; exit 1 if any"

@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the explanation for every article of INPUT."""
-    from watchlist.errors import did_you_mean
+    from watchlist.config.errors import did_you_mean
     from watchlist.match.explain import explain
     from watchlist.sources import read_inputs
     from watchlist.sources.parse import SourceError

@@ -7,9 +7,9 @@ import sys
 from datetime import UTC, datetime
 
 from watchlist.cli import add_config_argument, load_config_or_report
-from watchlist.deliver import preferred_format, privacy_url, send
-from watchlist.errors import did_you_mean
-from watchlist.outbox import mask
+from watchlist.config.errors import did_you_mean
+from watchlist.delivery.send import preferred_format, privacy_url, send
+from watchlist.delivery.worker import mask
 
 HELP = "send a test message to one channel and report Apprise's result"
 

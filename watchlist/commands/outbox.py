@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from watchlist.cli import add_config_argument, load_config_or_report
-from watchlist.outbox import describe
-from watchlist.store import OutboxRow, Store
+from watchlist.delivery.worker import describe
+from watchlist.store.sqlite import OutboxRow, Store
 
 HELP = "list deliveries not yet made and why; retry or drop one"
 

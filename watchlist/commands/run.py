@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from watchlist import logs
 from watchlist.cli import add_config_argument, config_path
+from watchlist.daemon import logs
 
 HELP = "run the daemon (with --once: poll every source once, deliver, and exit)"
 
@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start the daemon; its exit code is ours."""
-    from watchlist.daemon import main
+    from watchlist.daemon.main import main
 
     logs.setup_logging(args.log_level or "info")
     return main(config_path(args), once=args.once, log_level=args.log_level)

@@ -61,7 +61,7 @@ def format_match(article: Article, match: Match) -> str:
 
 
 def _load(args: argparse.Namespace) -> tuple[Config | None, tuple[Rule, ...]]:
-    from watchlist.config import load_config, load_rules
+    from watchlist.config.loader import load_config, load_rules
 
     path = config_path(args)
     config = load_config(path) if (args.config is not None or path.exists()) else None
@@ -93,7 +93,7 @@ def _read(inputs: Sequence[str]) -> tuple[list[Article], list[str]]:
 
 def run(args: argparse.Namespace) -> int:
     """Print every (article, rule) match; exit 1 if an input or a send failed."""
-    from watchlist.errors import ConfigErrors
+    from watchlist.config.errors import ConfigErrors
     from watchlist.match import build_matcher
 
     try:
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"{len(found)} matches in {len(articles)} articles", file=sys.stderr)
     if args.notify and config is not None:
-        from watchlist.outbox import send_now
+        from watchlist.delivery.worker import send_now
 
         rules_by_name = {r.name: r for r in rules}
         for article, match in found:

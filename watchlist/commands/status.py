@@ -1,7 +1,7 @@
 """`watchlist status`: sources, outbox, recent alerts and last reload; a table or --json.
 
 The rendering here is pure (``render_status``, ``snapshot_to_json`` over a
-``watchlist.statusview.StatusSnapshot``); ``run`` loads the config, opens the
+``watchlist.commands.statusview.StatusSnapshot``); ``run`` loads the config, opens the
 state file if it exists, collects the snapshot and prints it. Every string that
 could hold a secret (errors, URLs) goes through ``logs.mask``. When config or
 rules do not load, status still reports the state the daemon runs on (the
@@ -21,10 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from watchlist.cli import add_config_argument, config_path
-from watchlist.errors import ConfigErrors
-from watchlist.logs import add_secrets, mask
+from watchlist.commands.statusview import (
+    StatusSnapshot,
+    collect_snapshot,
+    failed_reload,
+    salvage_config,
+)
+from watchlist.config.errors import ConfigErrors
+from watchlist.daemon.logs import add_secrets, mask
 from watchlist.models import SourceConfig
-from watchlist.statusview import StatusSnapshot, collect_snapshot, failed_reload, salvage_config
 
 HELP = "sources, outbox, recent alerts and last reload (a table, or --json)"
 
@@ -241,7 +246,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the status; exit 1 when config or rules do not load (the status still prints)."""
-    from watchlist.config import load_config
+    from watchlist.config.loader import load_config
 
     path = config_path(args)
     errors: list[Any] = []
@@ -254,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     store = None
     if Path(config.state).exists():
-        from watchlist.store import Store
+        from watchlist.store.sqlite import Store
 
         store = Store(config.state)
     try:

@@ -24,8 +24,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from watchlist.articles import make_article
 from watchlist.models import Article, SourceConfig
+from watchlist.sources.articles import make_article
 
 __all__ = ["DEFAULT_MAX_BYTES", "IngestServer", "build_app", "parse_listen"]
 

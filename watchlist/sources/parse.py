@@ -2,7 +2,7 @@
 
 ``parse_bytes`` sniffs the format, parses it (feeds with feedparser, on bytes
 only: it never fetches anything) and hands every item to
-``watchlist.articles.make_article``. Garbage raises ``SourceError`` naming the input.
+``watchlist.sources.articles.make_article``. Garbage raises ``SourceError`` naming the input.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 import feedparser
 from defusedxml import DefusedXmlException
 
-from watchlist.articles import make_article
 from watchlist.models import Article
+from watchlist.sources.articles import make_article
 from watchlist.sources.errors import SourceError
 from watchlist.sources.safexml import HostileXML, strip_internal_subset, use_safe_reader
 

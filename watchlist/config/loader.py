@@ -20,11 +20,10 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from watchlist.checker import Checker
-from watchlist.deliver import check_url
-from watchlist.durations import parse_listen, parse_rate, positive_duration, seconds, size
-from watchlist.envvars import interpolate
-from watchlist.errors import (
+from watchlist.config.checker import Checker
+from watchlist.config.durations import parse_listen, parse_rate, positive_duration, seconds, size
+from watchlist.config.envvars import interpolate
+from watchlist.config.errors import (
     ConfigError,
     ConfigErrors,
     did_you_mean,
@@ -32,6 +31,16 @@ from watchlist.errors import (
     redact,
     sort_errors,
 )
+from watchlist.config.rules import (
+    DEFAULT_KEYS,
+    collect_rules,
+    expand_rule_paths,
+    load_rules,
+    read_settings,
+)
+from watchlist.config.yamlsafe import Pos, YMap, YSeq, describe, parse_yaml
+from watchlist.delivery.send import check_url
+from watchlist.delivery.templates import template_problem
 from watchlist.models import (
     ChannelConfig,
     Config,
@@ -41,15 +50,6 @@ from watchlist.models import (
     SourceConfig,
     Templates,
 )
-from watchlist.rules import (
-    DEFAULT_KEYS,
-    collect_rules,
-    expand_rule_paths,
-    load_rules,
-    read_settings,
-)
-from watchlist.templates import template_problem
-from watchlist.yamlsafe import Pos, YMap, YSeq, describe, parse_yaml
 
 TOP_KEYS: tuple[str, ...] = (
     "timezone",

@@ -1,6 +1,6 @@
 """The outbox in words: where each undelivered row stands, for `status` and `outbox list`.
 
-Re-exported by ``watchlist.outbox``; reads rows, never changes them.
+Re-exported by ``watchlist.delivery.worker``; reads rows, never changes them.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from watchlist.store import OutboxRow, Store
+from watchlist.store.sqlite import OutboxRow, Store
 
 _GAVE_UP = re.compile(r" \(gave up after \d+ attempts; `watchlist outbox retry ID` [^)]*\)$")
 

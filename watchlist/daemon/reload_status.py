@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from watchlist.logs import mask
+from watchlist.daemon.logs import mask
 
 
 @dataclass(frozen=True, slots=True)

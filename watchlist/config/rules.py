@@ -18,11 +18,17 @@ from typing import Any
 
 from croniter import croniter
 
-from watchlist.checker import Checker
-from watchlist.durations import parse_duration
-from watchlist.errors import ConfigError, ConfigErrors, did_you_mean, display_path, sort_errors
+from watchlist.config.checker import Checker
+from watchlist.config.durations import parse_duration
+from watchlist.config.errors import (
+    ConfigError,
+    ConfigErrors,
+    did_you_mean,
+    display_path,
+    sort_errors,
+)
+from watchlist.config.yamlsafe import Pos, YMap, YSeq, describe, parse_yaml
 from watchlist.models import FIELDS, GROUPS, Entry, Rule
-from watchlist.yamlsafe import Pos, YMap, YSeq, describe, parse_yaml
 
 RULE_KEYS: tuple[str, ...] = (
     "name",

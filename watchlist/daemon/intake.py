@@ -19,9 +19,9 @@ from datetime import datetime
 
 import httpx
 
-from watchlist.metrics import Metrics
+from watchlist.daemon.metrics import Metrics
+from watchlist.daemon.pipeline import Pipeline
 from watchlist.models import Article, Config
-from watchlist.pipeline import Pipeline
 from watchlist.sources import Source, health, make_source
 
 log = logging.getLogger("watchlist.daemon")

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from watchlist.match import Matcher, build_matcher
 from watchlist.models import Article, Config, Match
-from watchlist.store import Store, crash_point
+from watchlist.store.sqlite import Store, crash_point
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from watchlist.durations import positive_duration
-from watchlist.lock import lock_path, read_pid
-from watchlist.logs import mask
+from watchlist.config.durations import positive_duration
+from watchlist.config.yamlsafe import YMap, parse_yaml
+from watchlist.daemon.lock import lock_path, read_pid
+from watchlist.daemon.logs import mask
+from watchlist.daemon.reload_status import ReloadStatus, read_reload_status
 from watchlist.models import ChannelConfig, Config, SourceConfig
-from watchlist.reloadstatus import ReloadStatus, read_reload_status
-from watchlist.yamlsafe import YMap, parse_yaml
 
 _STATE_LINE = re.compile(r"^state:[ \t]*(['\"]?)([^'\"#\r\n]*?)\1[ \t]*(?:#.*)?$", re.M)
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -139,8 +139,8 @@ def _aware(value: Any) -> datetime | None:
 def collect_snapshot(
     config: Config, store: Any | None, now: datetime, *, recent: int = 10
 ) -> StatusSnapshot:
-    """Read the snapshot from the store (``watchlist.store.Store``; None: no state yet)."""
-    from watchlist.outbox import outbox_status  # the outbox module owns the row words
+    """Read the snapshot from the store (``watchlist.store.sqlite.Store``; None: no state yet)."""
+    from watchlist.delivery.worker import outbox_status  # the outbox module owns the row words
 
     sources = []
     for s in config.sources:

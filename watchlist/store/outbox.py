@@ -1,6 +1,6 @@
 """Outbox queries of the state file: rows per (alert, channel), their status, retries, sends.
 
-Mixed into ``watchlist.store.Store``; the delivery logic itself is in ``watchlist.outbox``.
+Mixed into ``watchlist.store.sqlite.Store``; the delivery logic itself is in ``watchlist.delivery.worker``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from watchlist.templates import AlertView, Snippet
+from watchlist.delivery.templates import AlertView, Snippet
 
 OPEN_STATUSES = ("pending", "sending", "failed")
 

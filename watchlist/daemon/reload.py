@@ -31,11 +31,11 @@ from typing import Generic, TypeVar
 
 import watchfiles
 
-from watchlist.logs import mask
+from watchlist.daemon.logs import mask
+from watchlist.daemon.reload_status import ReloadStatus
 from watchlist.models import Config
-from watchlist.reloadstatus import ReloadStatus
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("watchlist.reload")
 T = TypeVar("T")
 _RULE_SUFFIXES = (".yaml", ".yml")
 

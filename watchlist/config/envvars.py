@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from watchlist.checker import Checker
-from watchlist.yamlsafe import YMap, YSeq
+from watchlist.config.checker import Checker
+from watchlist.config.yamlsafe import YMap, YSeq
 
 _VAR = re.compile(r"\$\$\{|\$\{([^}]*)(\})?")
 _NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?", re.S)

@@ -1,7 +1,7 @@
 """The long-running daemon: schedules polls and deliveries, handles signals and reloads.
 
 One APScheduler 3 interval job per source (polling it through
-``watchlist.intake``) and one for the outbox. Every job catches its own errors
+``watchlist.daemon.intake``) and one for the outbox. Every job catches its own errors
 (a broken feed never stops the daemon) and is bounded by its source's fetch
 deadline; ``/healthz`` turns unhealthy when the outbox job stops finishing runs.
 SIGTERM and Ctrl-C stop cleanly (pending alerts stay pending in the store);
@@ -32,21 +32,22 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecution
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from watchlist import __version__, logs, systemd
-from watchlist.config import load_config
-from watchlist.errors import ConfigErrors
-from watchlist.intake import Intake
-from watchlist.lock import AlreadyRunning, StateLock
-from watchlist.metrics import Metrics
+from watchlist import __version__
+from watchlist.config.errors import ConfigErrors
+from watchlist.config.loader import load_config
+from watchlist.daemon import logs, systemd
+from watchlist.daemon.intake import Intake
+from watchlist.daemon.lock import AlreadyRunning, StateLock
+from watchlist.daemon.metrics import Metrics
+from watchlist.daemon.pipeline import Pipeline, Runtime
+from watchlist.daemon.reload import ConfigWatcher, Reloader, hold_restart_settings
+from watchlist.daemon.reload_status import ReloadStatus, write_reload_status
+from watchlist.daemon.server import StatusServer, outbox_health
+from watchlist.delivery.worker import deliver_due, run_budget
 from watchlist.models import Article, Config, SourceConfig
-from watchlist.outbox import deliver_due, run_budget
-from watchlist.pipeline import Pipeline, Runtime
-from watchlist.reload import ConfigWatcher, Reloader, hold_restart_settings
-from watchlist.reloadstatus import ReloadStatus, write_reload_status
-from watchlist.server import StatusServer, outbox_health
 from watchlist.sources import make_client
 from watchlist.sources.ingest import IngestServer
-from watchlist.store import Store
+from watchlist.store.sqlite import Store
 
 log = logging.getLogger("watchlist.daemon")
 

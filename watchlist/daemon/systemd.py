@@ -14,9 +14,9 @@ import os
 import socket
 import time
 
-from watchlist.logs import mask
+from watchlist.daemon.logs import mask
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("watchlist.systemd")
 
 
 def _address(raw: str) -> str | bytes:

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from watchlist.decide import decide, zone
+from watchlist.delivery.templates import make_snippet
 from watchlist.models import Article, Config, Match, Rule, SourceState
-from watchlist.store_outbox import OutboxQueries, OutboxRow, parse_ts, ts
-from watchlist.store_schema import SCHEMA, SCHEMA_VERSION
-from watchlist.templates import make_snippet
+from watchlist.store.outbox import OutboxQueries, OutboxRow, parse_ts, ts
+from watchlist.store.schema import SCHEMA, SCHEMA_VERSION
 
 STORY_WINDOW = timedelta(hours=48)
 TITLE_SIMILARITY = 0.92

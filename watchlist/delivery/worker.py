@@ -7,7 +7,7 @@ retry horizon is over). A crash after the claim and before the result is committ
 leaves rows in 'sending'; the next run finds them (their process is gone) and
 sends them again: that is the one duplicate the design permits.
 
-One run is bounded (``watchlist.sendguard``): a time budget, a stop flag checked
+One run is bounded (``watchlist.delivery.runguard``): a time budget, a stop flag checked
 between sends (and while one is in flight), and a channel that times out or
 refuses the connection gets no further sends in that run; its other rows wait for
 the failed row's next attempt without an attempt counted.
@@ -31,15 +31,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from watchlist import deliver
 from watchlist.decide import plan_rate_limit, zone
+from watchlist.delivery import send as deliver
+from watchlist.delivery.describe import describe, format_outbox_status, outbox_status
+from watchlist.delivery.runguard import RunGuard, Stop
+from watchlist.delivery.templates import render, render_many, view_of
 from watchlist.models import Article, ChannelConfig, Config, Match, Rule
-from watchlist.outbox_view import describe, format_outbox_status, outbox_status
-from watchlist.sendguard import RunGuard, Stop
-from watchlist.store import OutboxRow, Store, crash_point
-from watchlist.templates import render, render_many, view_of
+from watchlist.store.sqlite import OutboxRow, Store, crash_point
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("watchlist.outbox")
 
 CRASH_ENV = "WATCHLIST_CRASH_AT"
 CRASH_POINTS = (

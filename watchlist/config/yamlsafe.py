@@ -1,4 +1,4 @@
-"""Safe YAML: plain values with their positions (typed reads are in watchlist.checker).
+"""Safe YAML: plain values with their positions (typed reads are in watchlist.config.checker).
 
 PyYAML's composer gives nodes with marks; we construct plain Python values
 ourselves so that: only standard tags are accepted (never ``!!python/*``);
@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import yaml
 from yaml.constructor import SafeConstructor
 
-from watchlist.errors import ConfigError, ConfigErrors, describe
+from watchlist.config.errors import ConfigError, ConfigErrors, describe
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_NODES = 100_000  # values that alias re-visits may add on top of the file's own

@@ -24,10 +24,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from watchlist.logs import mask
-from watchlist.metrics import CONTENT_TYPE, Metrics
+from watchlist.daemon.logs import mask
+from watchlist.daemon.metrics import CONTENT_TYPE, Metrics
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("watchlist.server")
 
 
 def parse_listen(listen: str) -> tuple[str, int]:

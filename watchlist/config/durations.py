@@ -11,7 +11,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from watchlist.errors import describe
+from watchlist.config.errors import describe
 
 _UNITS: dict[str, float] = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")

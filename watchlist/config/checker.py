@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
-from watchlist.errors import ConfigError, describe, did_you_mean
-from watchlist.yamlsafe import Pos, YMap, YSeq
+from watchlist.config.errors import ConfigError, describe, did_you_mean
+from watchlist.config.yamlsafe import Pos, YMap, YSeq
 
 T = TypeVar("T")
 __all__ = ["Checker"]
