@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from watchlist.config.errors import ConfigErrors
-from watchlist.config.loader import load_config
-from watchlist.models import ChannelConfig
+from watchlist.config.loader import load_config as load_config_unchecked
+from watchlist.delivery import CONFIG_CHECKS
+from watchlist.models import ChannelConfig, Config
 
 RULE = "- name: r\n  keywords: [x]\n"
 
@@ -49,6 +52,11 @@ ENV = {
     "SLACK_C": "CCCC",
     "SMTP_PASSWORD": "hunter2hunter2",
 }
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None, **kw: Any) -> Config:
+    """load_config with delivery's checks, as every command and the daemon call it."""
+    return load_config_unchecked(path, env, checks=CONFIG_CHECKS, **kw)
 
 
 @pytest.fixture(autouse=True)

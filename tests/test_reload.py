@@ -1,4 +1,4 @@
-"""Tests for watchlist.daemon.reload and watchlist.daemon.reload_status: watch real files, swap only good loads."""
+"""Tests for watchlist.daemon.reload and reload_status: watch real files, swap only good loads."""
 
 from __future__ import annotations
 

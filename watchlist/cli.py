@@ -65,9 +65,10 @@ def load_config_or_report(args: argparse.Namespace) -> Config | None:
     """The config named by ``-c`` (or the default); on errors print each on stderr, None."""
     from watchlist.config.errors import ConfigErrors
     from watchlist.config.loader import load_config
+    from watchlist.delivery import CONFIG_CHECKS
 
     try:
-        return load_config(config_path(args))
+        return load_config(config_path(args), checks=CONFIG_CHECKS)
     except ConfigErrors as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

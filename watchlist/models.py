@@ -6,9 +6,10 @@ returns these values, so each stage can be tested alone. Nothing here does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any
 
 GROUPS: tuple[str, ...] = ("topics", "companies", "exchanges", "keywords")
 FIELDS: tuple[str, ...] = ("title", "summary", "body")
@@ -247,3 +248,52 @@ class PollResult:
     # Called once the articles are safely committed to the store (the folder
     # source moves its files to done/ here). None when there is nothing to do.
     on_commit: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """The hit in context: text before it, the hit itself, text after it."""
+
+    before: str = ""
+    hit: str = ""
+    after: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """Everything a template may show about one alert."""
+
+    rule: str
+    title: str
+    url: str = ""
+    summary: str = ""
+    snippet: Snippet = field(default_factory=Snippet)
+    source: str = ""
+    published: str = ""  # ISO 8601, UTC
+    score: float = 0.0
+    hits: tuple[Mapping[str, Any], ...] = ()
+    also_in: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One (alert, channel) delivery and where it stands."""
+
+    id: int
+    alert_id: int
+    channel: str
+    rule: str
+    title: str
+    url: str
+    status: str  # pending | sending | sent | failed | dropped
+    attempts: int
+    due: datetime
+    next_attempt: datetime
+    last_error: str
+    held_reason: str
+    fold_key: str | None
+    delivered_urls: tuple[int, ...]
+    created: datetime
+    sent_at: datetime | None
+    claimed_by: str
+    updated: datetime  # last change; for a 'sending' row, when it was claimed

@@ -8,6 +8,7 @@ import sys
 from watchlist.cli import add_config_argument, config_path
 from watchlist.config.errors import ConfigErrors, display_path
 from watchlist.config.loader import load_config
+from watchlist.delivery import CONFIG_CHECKS
 from watchlist.models import Config
 
 HELP = "validate config and rules; print every error; exit 1 if any"
@@ -37,7 +38,7 @@ def summary(config: Config) -> str:
 def run(args: argparse.Namespace) -> int:
     """Load everything; print each error on stderr (exit 1) or a summary on stdout (exit 0)."""
     try:
-        config = load_config(config_path(args), check_paths=True)
+        config = load_config(config_path(args), check_paths=True, checks=CONFIG_CHECKS)
     except ConfigErrors as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

@@ -10,7 +10,7 @@ from typing import Any
 
 from watchlist.cli import add_config_argument, load_config_or_report
 from watchlist.delivery.worker import describe
-from watchlist.store.sqlite import OutboxRow, Store
+from watchlist.store import OutboxRow, Store, open_store
 
 HELP = "list deliveries not yet made and why; retry or drop one"
 
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     if config is None:
         return 1
     now = datetime.now(UTC)
-    store = Store(config.state)
+    store = open_store(config.state)
     try:
         if args.action == "list":
             return _list(store, args, now)

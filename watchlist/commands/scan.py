@@ -62,9 +62,14 @@ def format_match(article: Article, match: Match) -> str:
 
 def _load(args: argparse.Namespace) -> tuple[Config | None, tuple[Rule, ...]]:
     from watchlist.config.loader import load_config, load_rules
+    from watchlist.delivery import CONFIG_CHECKS
 
     path = config_path(args)
-    config = load_config(path) if (args.config is not None or path.exists()) else None
+    config = (
+        load_config(path, checks=CONFIG_CHECKS)
+        if (args.config is not None or path.exists())
+        else None
+    )
     if args.rules is not None:
         channels = [c.name for c in config.channels] if config else None
         return config, load_rules([args.rules], channels=channels)

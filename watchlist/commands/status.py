@@ -247,11 +247,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the status; exit 1 when config or rules do not load (the status still prints)."""
     from watchlist.config.loader import load_config
+    from watchlist.delivery import CONFIG_CHECKS
 
     path = config_path(args)
     errors: list[Any] = []
     try:
-        config = load_config(path)
+        config = load_config(path, checks=CONFIG_CHECKS)
     except ConfigErrors as exc:
         errors = list(exc.errors)
         config = salvage_config(path)
@@ -259,9 +260,9 @@ def run(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     store = None
     if Path(config.state).exists():
-        from watchlist.store.sqlite import Store
+        from watchlist.store import open_store
 
-        store = Store(config.state)
+        store = open_store(config.state)
     try:
         if errors and store is not None and not config.sources:
             # config.yaml itself is unreadable: list the sources the state knows

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import re
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,6 @@ from watchlist.config.rules import (
     read_settings,
 )
 from watchlist.config.yamlsafe import Pos, YMap, YSeq, describe, parse_yaml
-from watchlist.delivery.send import check_url
-from watchlist.delivery.templates import template_problem
 from watchlist.models import (
     ChannelConfig,
     Config,
@@ -50,6 +49,26 @@ from watchlist.models import (
     SourceConfig,
     Templates,
 )
+
+
+def _no_problem(*_: str) -> str | None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ValueChecks:
+    """Checks of values that only a higher stage can judge, handed in by the caller.
+
+    Config sits below delivery, so it cannot ask Apprise whether a URL scheme exists or
+    render a template itself; ``watchlist.delivery.CONFIG_CHECKS`` supplies both. Each
+    returns None when the value is fine, else the problem in words.
+    """
+
+    channel_url: Callable[[str], str | None] = _no_problem
+    template: Callable[[str, str], str | None] = _no_problem
+
+
+NO_CHECKS = ValueChecks()
 
 TOP_KEYS: tuple[str, ...] = (
     "timezone",
@@ -161,7 +180,7 @@ def _sources(
     return out
 
 
-def _urls(value: Any, pos: Pos, chk: Checker, name: str) -> tuple[str, ...]:
+def _urls(value: Any, pos: Pos, chk: Checker, name: str, checks: ValueChecks) -> tuple[str, ...]:
     items = [(value, pos)] if isinstance(value, str) else None
     if isinstance(value, YSeq):
         items = list(zip(value, value.item_pos, strict=True))
@@ -174,7 +193,7 @@ def _urls(value: Any, pos: Pos, chk: Checker, name: str) -> tuple[str, ...]:
     for url, upos in items:
         if isinstance(url, str) and _URL.match(url.strip()):
             urls.append(url.strip())
-            if problem := check_url(url.strip()):
+            if problem := checks.channel_url(url.strip()):
                 chk.error(upos, f"channel '{name}': {problem}")
         else:
             what = "text that is not a URL" if isinstance(url, str) else describe(url)
@@ -186,7 +205,9 @@ def _urls(value: Any, pos: Pos, chk: Checker, name: str) -> tuple[str, ...]:
     return tuple(urls)
 
 
-def _channels(doc: YMap, chk: Checker) -> tuple[list[ChannelConfig], list[str]]:
+def _channels(
+    doc: YMap, chk: Checker, checks: ValueChecks
+) -> tuple[list[ChannelConfig], list[str]]:
     """The channels (console added when missing) and every declared name, valid or not."""
     value = doc.get("channels")
     out: list[ChannelConfig] = []
@@ -204,11 +225,13 @@ def _channels(doc: YMap, chk: Checker) -> tuple[list[ChannelConfig], list[str]]:
                 if ("url" in spec) == ("urls" in spec):
                     chk.error(spec.pos, f"channel '{name}' needs either 'url' or 'urls'")
                 key = "url" if "url" in spec else "urls"
-                urls = _urls(spec[key], spec.value_pos[key], chk, name) if key in spec else ()
+                urls = (
+                    _urls(spec[key], spec.value_pos[key], chk, name, checks) if key in spec else ()
+                )
                 rate = chk.convert(spec, "rate_limit", lambda v: parse_rate(str(v)))
                 fmt = chk.choice(spec, "format", ("text", "markdown", "html"))
             else:
-                urls = _urls(spec, pos, chk, name)
+                urls = _urls(spec, pos, chk, name, checks)
             out.append(ChannelConfig(name=name, urls=urls, rate_limit=rate, format=fmt))
     if "console" not in names:
         out.append(ChannelConfig(name="console", urls=("console://",)))
@@ -227,7 +250,7 @@ def _section(doc: YMap, key: str, keys: tuple[str, ...], chk: Checker) -> YMap:
     return value
 
 
-def _template(m: YMap, key: str, chk: Checker) -> str | None:
+def _template(m: YMap, key: str, chk: Checker, checks: ValueChecks) -> str | None:
     text = chk.text(m, key)
     if text is not None:
         try:
@@ -235,7 +258,7 @@ def _template(m: YMap, key: str, chk: Checker) -> str | None:
         except jinja2.TemplateSyntaxError as exc:
             chk.error(m.value_pos[key], f"{key} template, line {exc.lineno}: {exc.message}")
         else:
-            if problem := template_problem(text, key):
+            if problem := checks.template(text, key):
                 chk.error(m.value_pos[key], f"template '{key}': {problem}")
     return text
 
@@ -268,12 +291,17 @@ def _state(doc: YMap, chk: Checker, base: Path) -> str:
 
 
 def load_config(
-    path: Path, env: Mapping[str, str] | None = None, *, check_paths: bool = False
+    path: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    check_paths: bool = False,
+    checks: ValueChecks = NO_CHECKS,
 ) -> Config:
     """The validated config in ``path`` with its rules; raises ConfigErrors listing every error.
 
     ``check_paths`` (for ``watchlist check``) also reports an rss source whose local file
     does not exist; the daemon itself only records such a source's error when it polls.
+    ``checks`` judges channel URLs and templates (``watchlist.delivery.CONFIG_CHECKS``).
     """
     path = Path(path).expanduser().resolve()
     env = os.environ if env is None else env
@@ -302,7 +330,7 @@ def load_config(
     interpolate(doc, chk, env, secrets)
     timezone = _timezone(doc, chk)
     state = _state(doc, chk, base)
-    channels, channel_names = _channels(doc, chk)
+    channels, channel_names = _channels(doc, chk, checks)
     sources = _sources(doc, chk, base, secrets, check_paths)
     defaults = read_settings(_section(doc, "defaults", DEFAULT_KEYS, chk), chk, channel_names)
     templates = _section(doc, "templates", ("title", "body"), chk)
@@ -325,7 +353,8 @@ def load_config(
         sources=tuple(sources),
         channels=tuple(channels),
         templates=Templates(
-            title=_template(templates, "title", chk), body=_template(templates, "body", chk)
+            title=_template(templates, "title", chk, checks),
+            body=_template(templates, "body", chk, checks),
         ),
         delivery=DeliveryConfig(
             retry_horizon=chk.convert(delivery, "retry_horizon", positive_duration)

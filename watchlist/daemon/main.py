@@ -43,11 +43,12 @@ from watchlist.daemon.pipeline import Pipeline, Runtime
 from watchlist.daemon.reload import ConfigWatcher, Reloader, hold_restart_settings
 from watchlist.daemon.reload_status import ReloadStatus, write_reload_status
 from watchlist.daemon.server import StatusServer, outbox_health
+from watchlist.delivery import CONFIG_CHECKS
 from watchlist.delivery.worker import deliver_due, run_budget
 from watchlist.models import Article, Config, SourceConfig
 from watchlist.sources import make_client
 from watchlist.sources.ingest import IngestServer
-from watchlist.store.sqlite import Store
+from watchlist.store import Store, open_store
 
 log = logging.getLogger("watchlist.daemon")
 
@@ -95,7 +96,7 @@ class Daemon:
     # ------------------------------------------------------------------ set-up
 
     def _load(self) -> Runtime:
-        return Runtime.build(load_config(self.config_path))
+        return Runtime.build(load_config(self.config_path, checks=CONFIG_CHECKS))
 
     @property
     def pipeline(self) -> Pipeline:
@@ -111,7 +112,7 @@ class Daemon:
 
     def _open(self, runtime: Runtime) -> None:
         config = runtime.config
-        self._store = Store(config.state)
+        self._store = open_store(config.state)
         self._pipeline = Pipeline(self._store, runtime, on_match=self.metrics.observe_match)
         self._client = make_client()
         self._intake = Intake(

@@ -15,9 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from watchlist.faults import crash_point
 from watchlist.match import Matcher, build_matcher
 from watchlist.models import Article, Config, Match
-from watchlist.store.sqlite import Store, crash_point
+from watchlist.store.sqlite import Store
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from watchlist.store.sqlite import OutboxRow, Store
+from watchlist.delivery.queue import OutboxQueue
+from watchlist.models import OutboxRow
 
 _GAVE_UP = re.compile(r" \(gave up after \d+ attempts; `watchlist outbox retry ID` [^)]*\)$")
 
@@ -33,7 +34,7 @@ def describe(row: OutboxRow, now: datetime) -> str:
     return row.status
 
 
-def outbox_status(store: Store, now: datetime) -> dict[str, Any]:
+def outbox_status(store: OutboxQueue, now: datetime) -> dict[str, Any]:
     """The outbox part of ``watchlist status`` as a dict (JSON-ready)."""
     counts = store.counts()
     open_rows = store.outbox_rows(("pending", "sending", "failed"))
@@ -58,7 +59,7 @@ def outbox_status(store: Store, now: datetime) -> dict[str, Any]:
     }
 
 
-def format_outbox_status(store: Store, now: datetime, limit: int = 20) -> str:
+def format_outbox_status(store: OutboxQueue, now: datetime, limit: int = 20) -> str:
     """The outbox part of ``watchlist status``: counts, then every undelivered row and why."""
     info = outbox_status(store, now)
     c = info["counts"]

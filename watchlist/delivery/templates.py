@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -20,10 +20,10 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
-from watchlist.models import Article, Hit, Match, Templates
+from watchlist.match.snippet import make_snippet
+from watchlist.models import AlertView, Article, Match, Snippet, Templates
 
 FORMATS: tuple[str, ...] = ("text", "markdown", "html")
-CONTEXT_CHARS = 80
 
 DEFAULT_TITLE = "[{{ rule }}] {{ title }}"
 DEFAULT_BODY: dict[str, str] = {
@@ -43,31 +43,6 @@ DEFAULT_BODY: dict[str, str] = {
     ),
 }
 SEPARATOR: dict[str, str] = {"text": "\n\n", "markdown": "\n\n---\n\n", "html": "\n<hr>\n"}
-
-
-@dataclass(frozen=True, slots=True)
-class Snippet:
-    """The hit in context: text before it, the hit itself, text after it."""
-
-    before: str = ""
-    hit: str = ""
-    after: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class AlertView:
-    """Everything a template may show about one alert."""
-
-    rule: str
-    title: str
-    url: str = ""
-    summary: str = ""
-    snippet: Snippet = field(default_factory=Snippet)
-    source: str = ""
-    published: str = ""  # ISO 8601, UTC
-    score: float = 0.0
-    hits: tuple[Mapping[str, Any], ...] = ()
-    also_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,33 +67,6 @@ def view_of(article: Article, match: Match) -> AlertView:
         score=match.score,
         hits=tuple(asdict(h) for h in match.hits),
     )
-
-
-def make_snippet(article: Article, hits: Sequence[Hit], width: int = CONTEXT_CHARS) -> Snippet:
-    """The best hit (title first, then summary, then body) with ``width`` characters each side."""
-    if not hits:
-        text = article.summary or article.body
-        return Snippet(before=_squash(text[: 2 * width]))
-    order = {"title": 0, "summary": 1, "body": 2}
-    best = min(hits, key=lambda h: (order.get(h.field, 3), -h.score, h.start))
-    text = article.field(best.field) if best.field in order else ""
-    start, end = max(0, best.start), min(len(text), best.end)
-    before = text[max(0, start - width) : start]
-    after = text[end : end + width]
-    return Snippet(
-        before=("…" if start > width else "") + _squash(before).lstrip(),
-        hit=_squash(text[start:end]).strip() or best.text,
-        after=_squash(after).rstrip() + ("…" if end + width < len(text) else ""),
-    )
-
-
-def _squash(text: str) -> str:
-    """Whitespace collapsed to single spaces, keeping one at either edge if there was one."""
-    if not text.strip():
-        return " " if text else ""
-    lead = " " if text[0].isspace() else ""
-    trail = " " if text[-1].isspace() else ""
-    return lead + " ".join(text.split()) + trail
 
 
 def _md_escape(text: str) -> str:

@@ -34,10 +34,11 @@ from typing import Any
 from watchlist.decide import plan_rate_limit, zone
 from watchlist.delivery import send as deliver
 from watchlist.delivery.describe import describe, format_outbox_status, outbox_status
+from watchlist.delivery.queue import OutboxQueue
 from watchlist.delivery.runguard import RunGuard, Stop
 from watchlist.delivery.templates import render, render_many, view_of
-from watchlist.models import Article, ChannelConfig, Config, Match, Rule
-from watchlist.store.sqlite import OutboxRow, Store, crash_point
+from watchlist.faults import crash_point
+from watchlist.models import Article, ChannelConfig, Config, Match, OutboxRow, Rule
 
 log = logging.getLogger("watchlist.outbox")
 
@@ -108,7 +109,7 @@ def mask(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
-def recover_interrupted(store: Store, now: datetime) -> int:
+def recover_interrupted(store: OutboxQueue, now: datetime) -> int:
     """Rows left in 'sending' by a process that died become due now; returns how many."""
     stuck = [
         r
@@ -133,7 +134,7 @@ def run_budget(config: Config) -> float:
 
 
 def deliver_due(
-    store: Store,
+    store: OutboxQueue,
     config: Config,
     now: datetime,
     *,
@@ -189,7 +190,7 @@ def _group(rows: Sequence[OutboxRow]) -> list[list[OutboxRow]]:
 
 
 def _deliver_channel(
-    store: Store,
+    store: OutboxQueue,
     config: Config,
     channel: ChannelConfig,
     rows: Sequence[OutboxRow],
@@ -225,7 +226,7 @@ def _deliver_channel(
 
 
 def _not_tried(
-    store: Store,
+    store: OutboxQueue,
     config: Config,
     channel: ChannelConfig,
     jobs: Sequence[tuple[list[OutboxRow], list[OutboxRow]]],
@@ -248,7 +249,7 @@ def _not_tried(
 
 
 def _send(
-    store: Store,
+    store: OutboxQueue,
     config: Config,
     channel: ChannelConfig,
     rows: Sequence[OutboxRow],
@@ -315,7 +316,7 @@ def _send(
 
 
 def _failed(
-    store: Store,
+    store: OutboxQueue,
     config: Config,
     rows: Sequence[OutboxRow],
     result: deliver.SendResult,

@@ -2,7 +2,10 @@
 
 ``build_matcher(rules).match(article)`` is the fast path the pipeline uses;
 ``oracle_match`` is the brute-force reference; ``explain`` says why a rule did
-or did not match.
+or did not match; ``snippet`` cuts the text around the best hit for the alert.
+
+May import: ``watchlist.models`` only, plus rapidfuzz and numpy (no other stage imports
+those). Pure: no I/O, no clock.
 """
 
 from __future__ import annotations

@@ -3,7 +3,11 @@
 ``make_source(cfg, client)`` builds the pollable source for a ``rss`` or
 ``folder`` entry of config.yaml; ``read_inputs`` reads the files, URLs or ``-``
 that ``watchlist scan`` and ``watchlist explain`` are given. The HTTP ingest
-server lives in ``watchlist.sources.ingest``.
+server lives in ``watchlist.sources.ingest``; ``articles`` normalises every raw article
+(plain text, canonical URL, UTC time, id) whichever source produced it.
+
+May import: ``config``, ``models`` and each other; never ``store``, ``delivery`` or
+``daemon``. Only ``ingest`` (below the daemon) imports starlette and uvicorn.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Outbox queries of the state file: rows per (alert, channel), their status, retries, sends.
 
-Mixed into ``watchlist.store.sqlite.Store``; the delivery logic itself is in ``watchlist.delivery.worker``.
+Mixed into ``watchlist.store.sqlite.Store``; delivery logic is in ``watchlist.delivery.worker``.
 """
 
 from __future__ import annotations
@@ -9,37 +9,12 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from watchlist.delivery.templates import AlertView, Snippet
+from watchlist.models import AlertView, OutboxRow, Snippet
 
 OPEN_STATUSES = ("pending", "sending", "failed")
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    """One (alert, channel) delivery and where it stands."""
-
-    id: int
-    alert_id: int
-    channel: str
-    rule: str
-    title: str
-    url: str
-    status: str  # pending | sending | sent | failed | dropped
-    attempts: int
-    due: datetime
-    next_attempt: datetime
-    last_error: str
-    held_reason: str
-    fold_key: str | None
-    delivered_urls: tuple[int, ...]
-    created: datetime
-    sent_at: datetime | None
-    claimed_by: str
-    updated: datetime  # last change; for a 'sending' row, when it was claimed
 
 
 def ts(when: datetime) -> str:

@@ -13,9 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
-import os
 import re
-import signal
 import sqlite3
 import threading
 import unicodedata
@@ -27,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from watchlist.decide import decide, zone
-from watchlist.delivery.templates import make_snippet
-from watchlist.models import Article, Config, Match, Rule, SourceState
-from watchlist.store.outbox import OutboxQueries, OutboxRow, parse_ts, ts
+from watchlist.faults import crash_point
+from watchlist.match.snippet import make_snippet
+from watchlist.models import Article, Config, Match, OutboxRow, Rule, SourceState
+from watchlist.store.outbox import OutboxQueries, parse_ts, ts
 from watchlist.store.schema import SCHEMA, SCHEMA_VERSION
 
 STORY_WINDOW = timedelta(hours=48)
@@ -52,12 +51,6 @@ def title_key(title: str) -> str:
     """A title reduced to lower-case letters and digits, for near-duplicate checks."""
     text = unicodedata.normalize("NFKC", title).casefold()
     return " ".join(re.findall(r"\w+", text))
-
-
-def crash_point(name: str) -> None:
-    """SIGKILL this process if ``WATCHLIST_CRASH_AT`` names ``name`` (fault-injection tests)."""
-    if os.environ.get("WATCHLIST_CRASH_AT") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class Store(OutboxQueries):
