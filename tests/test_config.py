@@ -402,3 +402,29 @@ def test_source_token_is_a_secret(tmp_path: Path) -> None:
     )
     assert cfg.secrets == ("lit-token",)
     assert cfg.sources[0].listen == "127.0.0.1:8787"
+
+
+@pytest.mark.parametrize(
+    ("server", "ok"),
+    [
+        ("{listen: 127.0.0.1:9100}", True),
+        ("{listen: 'localhost:9100'}", True),
+        ("{listen: '[::1]:9100'}", True),
+        ("{listen: 0.0.0.0:9100, token: s3cret-token}", True),
+        ("{listen: 0.0.0.0:9100}", False),
+        ("{listen: '192.168.1.5:9100'}", False),
+    ],
+)
+def test_server_beyond_loopback_needs_a_token(tmp_path: Path, server: str, ok: bool) -> None:
+    """The web page listens beyond this machine only with server.token; the token is a secret."""
+    path = setup(tmp_path, f"server: {server}\n")
+    if ok:
+        cfg = load_config(path)
+        assert cfg.server.listen
+        assert ("s3cret-token" in cfg.secrets) == ("token" in server)
+        return
+    with pytest.raises(ConfigErrors) as info:
+        load_config(path)
+    [err] = info.value.errors
+    assert str(err).startswith("config.yaml:1:18: server listens on ")
+    assert "without a token" in str(err) and "set server.token" in str(err)

@@ -30,6 +30,9 @@ COMMANDS: dict[str, str] = {
     "notify-test": "notify_test",
     "status": "status",
     "outbox": "outbox",
+    "mute": "mute",
+    "mutes": "mutes",
+    "unmute": "unmute",
 }
 
 

@@ -20,10 +20,14 @@ Four rules shape delivery (docs/delivery.md explains them to users):
 
 Held matches of one rule that share a due time share a ``fold_key``: the outbox
 sends them as one message.
+
+Before all of these, a mute (``find_mute``): a match of a muted rule, or of a muted
+story of it, is recorded and shown as muted, and never sent.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -31,7 +35,9 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-from watchlist.models import Rule
+from watchlist.models import Article, Mute, Rule
+
+STORY_SIMILARITY = 0.92  # title keys this alike are one story (as the store judges copies)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +174,31 @@ def _fmt(when: datetime, tz: ZoneInfo) -> str:
 def zone(name: str) -> ZoneInfo:
     """The ZoneInfo for an IANA name (the config loader has already validated it)."""
     return ZoneInfo(name or "UTC")
+
+
+def same_story(mute: Mute, article: Article, key: str) -> bool:
+    """Whether ``article`` (``key``: its title key) is the story a story mute names.
+
+    The same marks the store uses for copies of a story: the same URL, the same
+    shared id (a URL, ``urn:``/``tag:`` URI or hash), or a near-identical title.
+    """
+    if mute.story_url and article.url == mute.story_url:
+        return True
+    if mute.story_id and article.id == mute.story_id and ":" in article.id:
+        return True
+    if not mute.story_key or len(key) < 12:
+        return mute.story_key == key and bool(key)
+    sm = difflib.SequenceMatcher(None, key, mute.story_key, autojunk=False)
+    return sm.quick_ratio() >= STORY_SIMILARITY and sm.ratio() >= STORY_SIMILARITY
+
+
+def find_mute(
+    mutes: Sequence[Mute], rule: str, article: Article, key: str, now: datetime
+) -> Mute | None:
+    """The first mute in force at ``now`` that silences a new match of ``rule`` on ``article``."""
+    for mute in mutes:
+        if (mute.rule == rule and mute.active(now)) and (
+            mute.story is None or same_story(mute, article, key)
+        ):
+            return mute
+    return None

@@ -174,9 +174,10 @@ class DeliveryConfig:
 
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
-    """The optional /healthz and /metrics endpoint: ``server:``; empty listen = off."""
+    """The optional web page, /healthz and /metrics: ``server:``; empty listen = off."""
 
     listen: str = ""
+    token: str = ""  # a secret: required unless listen is loopback only
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,3 +298,23 @@ class OutboxRow:
     sent_at: datetime | None
     claimed_by: str
     updated: datetime  # last change; for a 'sending' row, when it was claimed
+
+
+@dataclass(frozen=True, slots=True)
+class Mute:
+    """A silence: a rule (or one story for it) whose matches are recorded but not sent."""
+
+    id: int
+    rule: str
+    until: datetime  # aware UTC; the mute ends here
+    comment: str
+    created: datetime
+    story: int | None = None  # the alert id whose story is muted; None: the whole rule
+    story_id: str = ""  # that alert's article id, URL and title key (a story's marks)
+    story_url: str = ""
+    story_key: str = ""
+    removed: datetime | None = None  # unmuted by a user at this time
+
+    def active(self, now: datetime) -> bool:
+        """True while the mute silences matches: not removed and not yet expired."""
+        return self.removed is None and now < self.until

@@ -335,7 +335,8 @@ def load_config(
     defaults = read_settings(_section(doc, "defaults", DEFAULT_KEYS, chk), chk, channel_names)
     templates = _section(doc, "templates", ("title", "body"), chk)
     delivery = _section(doc, "delivery", ("retry_horizon", "timeout"), chk)
-    server = _section(doc, "server", ("listen",), chk)
+    server = _section(doc, "server", ("listen", "token"), chk)
+    server_config = _server(server, chk, secrets)
     logging = _section(doc, "logging", ("level", "format"), chk)
     rules_spec = chk.text(doc, "rules") or "rules/"
     files, problem = expand_rule_paths(rules_spec, base)
@@ -361,7 +362,7 @@ def load_config(
             or timedelta(hours=24),
             timeout=chk.convert(delivery, "timeout", seconds) or 30.0,
         ),
-        server=ServerConfig(listen=chk.convert(server, "listen", _optional_listen) or ""),
+        server=server_config,
         logging=LoggingConfig(
             level=chk.choice(logging, "level", ("debug", "info", "warning", "error")) or "info",
             format=chk.choice(logging, "format", ("text", "json")) or "text",
@@ -381,6 +382,32 @@ def _unreadable(path: Path, errors: list[ConfigError]) -> list[ConfigError]:
     if not problem:
         collect_rules(files, {}, None, errors)
     return sort_errors(errors)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (of ``host:port``) is this machine only: localhost, 127.0.0.0/8, ::1."""
+    host = host.strip("[]").lower()
+    if host in ("localhost", "::1"):
+        return True
+    parts = host.split(".")
+    return len(parts) == 4 and parts[0] == "127" and all(p.isdigit() for p in parts)
+
+
+def _server(m: YMap, chk: Checker, secrets: list[str]) -> ServerConfig:
+    """``server:``; listening beyond loopback without a token is refused (the page acts)."""
+    listen = chk.convert(m, "listen", _optional_listen) or ""
+    token = chk.text(m, "token") or ""
+    if token:
+        secrets.append(token)
+    host = listen.rpartition(":")[0]
+    if listen and not token and not is_loopback(host):
+        chk.error(
+            m.value_pos["listen"],
+            f"server listens on {host}, beyond this machine, without a token: anyone who can"
+            " reach it could mute rules and drop alerts; set server.token (such as"
+            " ${WATCHLIST_WEB_TOKEN}) or listen on 127.0.0.1",
+        )
+    return ServerConfig(listen=listen, token=token)
 
 
 def _optional_listen(value: Any) -> str:

@@ -5,11 +5,16 @@ names an article within that feed, and a copy of a story from another source
 must reach the store so it can be noted on the alerts it already raised.
 Rows of version 1 keep the source they were recorded with, so nothing seen
 before is matched again from the same source.
+
+Version 4 (mutes, issue 12) adds ``mutes`` (a rule, or one story of a rule, silenced
+until a time, with the user's comment) and ``alerts.muted`` (the id of the mute that
+silenced an alert: it is recorded and shown, with no outbox rows); and indexes for the
+web page: outbox rows by alert, alerts by time.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
     (
@@ -50,6 +55,20 @@ SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
             "ALTER TABLE seen_v2 RENAME TO seen",
             "CREATE INDEX alerts_article_id ON alerts (article_id)",
             "CREATE INDEX alerts_url ON alerts (url)",
+        ),
+    ),
+    (
+        4,
+        (
+            "CREATE TABLE mutes (id INTEGER PRIMARY KEY, rule TEXT NOT NULL,"
+            " story INTEGER, story_id TEXT NOT NULL DEFAULT '',"
+            " story_url TEXT NOT NULL DEFAULT '', story_key TEXT NOT NULL DEFAULT '',"
+            " until TEXT NOT NULL, comment TEXT NOT NULL, created TEXT NOT NULL, removed TEXT)",
+            "CREATE INDEX mutes_rule ON mutes (rule)",
+            "ALTER TABLE alerts ADD COLUMN muted INTEGER",
+            "CREATE INDEX outbox_alert ON outbox (alert_id)",
+            "CREATE INDEX alerts_created ON alerts (created)",
+            "CREATE INDEX alerts_rule_created ON alerts (rule, created)",
         ),
     ),
 )

@@ -24,12 +24,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from watchlist.decide import decide, zone
+from watchlist.decide import decide, find_mute, zone
 from watchlist.faults import crash_point
 from watchlist.match.snippet import make_snippet
 from watchlist.models import Article, Config, Match, OutboxRow, Rule, SourceState
+from watchlist.store.mutes import MuteQueries, active_mutes
 from watchlist.store.outbox import OutboxQueries, parse_ts, ts
 from watchlist.store.schema import SCHEMA, SCHEMA_VERSION
+from watchlist.store.views import ViewQueries
 
 STORY_WINDOW = timedelta(hours=48)
 TITLE_SIMILARITY = 0.92
@@ -45,6 +47,7 @@ class RecordResult:
     duplicates: int = 0  # matches folded into an existing alert (same story)
     held: int = 0  # new alerts held by digest, cooldown or quiet hours
     outbox: int = 0  # outbox rows written
+    muted: int = 0  # of the new alerts, those a mute silenced (recorded, never sent)
 
 
 def title_key(title: str) -> str:
@@ -53,7 +56,7 @@ def title_key(title: str) -> str:
     return " ".join(re.findall(r"\w+", text))
 
 
-class Store(OutboxQueries):
+class Store(OutboxQueries, MuteQueries, ViewQueries):
     """The SQLite state file; see the module docstring."""
 
     def __init__(self, path: str | Path) -> None:
@@ -145,8 +148,9 @@ class Store(OutboxQueries):
         """Mark ``articles`` seen and turn new matches into alerts and outbox rows, atomically."""
         by_key = {(a.source, a.id): a for a in articles}
         tz = zone(config.timezone)
-        counts = {"seen": 0, "alerts": 0, "duplicates": 0, "held": 0, "outbox": 0}
+        counts = {"seen": 0, "alerts": 0, "duplicates": 0, "held": 0, "outbox": 0, "muted": 0}
         with self.tx() as db:
+            mutes = active_mutes(db, now)
             fresh: dict[str, list[Article]] = {}
             for a in by_key.values():
                 cur = db.execute(
@@ -174,6 +178,13 @@ class Store(OutboxQueries):
                 used.add((m.rule, art.source, art.id))
                 if self._attach_duplicate(db, m.rule, art, now):
                     counts["duplicates"] += 1
+                    continue
+                mute = find_mute(mutes, m.rule, art, title_key(art.title), now)
+                if mute is not None:  # recorded and shown as muted; no outbox rows
+                    muted_id = self._insert_alert(db, m, art, now)
+                    db.execute("UPDATE alerts SET muted = ? WHERE id = ?", (mute.id, muted_id))
+                    counts["alerts"] += 1
+                    counts["muted"] += 1
                     continue
                 rule = _rule(config, m.rule)
                 last = db.execute(

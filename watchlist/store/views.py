@@ -1,0 +1,94 @@
+"""Read queries for the web page: alerts a page at a time, one alert, per-rule match counts.
+
+Mixed into ``watchlist.store.sqlite.Store``. Every query is bounded (a page, an id,
+an index range) so a page stays fast with hundreds of thousands of alerts.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from watchlist.store.outbox import parse_ts, ts
+
+_LIST_COLUMNS = "id, rule, title, url, source, also_in, created, score, muted"
+
+
+class ViewQueries:
+    """Queries behind the web page's lists; needs ``query()`` from the Store."""
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        raise NotImplementedError
+
+    def alerts_page(
+        self, limit: int = 50, *, before: int | None = None, rule: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The newest alerts (older than id ``before``; of one rule), each with its deliveries.
+
+        Each is a dict of the alert's columns plus ``deliveries``: (channel, status,
+        held reason) per outbox row, and ``created`` as a datetime.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if before is not None:
+            where.append("id < ?")
+            params.append(before)
+        if rule:
+            where.append("rule = ?")
+            params.append(rule)
+        sql = f"SELECT {_LIST_COLUMNS} FROM alerts" + (
+            " WHERE " + " AND ".join(where) if where else ""
+        )
+        rows = self.query(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])
+        alerts = [_alert(r) for r in rows]
+        self._add_deliveries(alerts)
+        return alerts
+
+    def alert(self, alert_id: int) -> dict[str, Any] | None:
+        """One alert with every column (hits and snippet decoded) and its deliveries."""
+        rows = self.query("SELECT * FROM alerts WHERE id = ?", (alert_id,))
+        if not rows:
+            return None
+        out = _alert(rows[0])
+        out["hits"] = json.loads(out["hits"])
+        out["snippet"] = json.loads(out["snippet"])
+        self._add_deliveries([out])
+        return out
+
+    def _add_deliveries(self, alerts: list[dict[str, Any]]) -> None:
+        by_id = {a["id"]: a for a in alerts}
+        for a in alerts:
+            a["deliveries"] = []
+        if not by_id:
+            return
+        rows = self.query(
+            "SELECT id, alert_id, channel, status, held_reason, attempts FROM outbox"
+            f" WHERE alert_id IN ({','.join('?' * len(by_id))}) ORDER BY id",
+            list(by_id),
+        )
+        for r in rows:
+            by_id[r["alert_id"]]["deliveries"].append(dict(r))
+
+    def rule_stats(self, rules: Sequence[str], now: datetime) -> dict[str, dict[str, Any]]:
+        """Per rule: alerts in the last 24 h (``day``) and 7 days (``week``), and the last one."""
+        day, week = ts(now - timedelta(days=1)), ts(now - timedelta(days=7))
+        out: dict[str, dict[str, Any]] = {}
+        for name in rules:
+            counts = self.query(
+                "SELECT count(*), sum(CASE WHEN created >= ? THEN 1 ELSE 0 END) FROM alerts"
+                " WHERE rule = ? AND created >= ?",
+                (day, name, week),
+            )[0]
+            last = self.query("SELECT max(created) FROM alerts WHERE rule = ?", (name,))[0][0]
+            out[name] = {"week": counts[0] or 0, "day": counts[1] or 0, "last": parse_ts(last)}
+        return out
+
+
+def _alert(r: sqlite3.Row) -> dict[str, Any]:
+    out = dict(r)
+    out["also_in"] = json.loads(out.get("also_in") or "[]")
+    out["created"] = parse_ts(out["created"])
+    return out
