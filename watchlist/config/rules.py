@@ -372,3 +372,36 @@ def load_rules(
     if errors:
         raise ConfigErrors(sort_errors(errors))
     return rules
+
+
+def rule_from_text(
+    text: str,
+    label: str,
+    files: Sequence[Path],
+    defaults: Mapping[str, Any],
+    channels: Collection[str] | None,
+) -> Rule:
+    """One rule from YAML ``text`` (a rule mapping, or a list of one), for the rule tester.
+
+    Watchlists come from the rule ``files``; errors read ``label:line:column`` in the
+    text's own lines (problems in the files are not the text's and are left out).
+    Raises ConfigErrors.
+    """
+    ctx = _Context(channels=channels)
+    for path in files:
+        try:
+            doc = parse_yaml(path.read_bytes(), str(path), errors=[])
+        except (OSError, ConfigErrors):
+            continue
+        _read_watchlists(doc, Checker(str(path), []), ctx)
+    ctx.errors = []
+    chk = Checker(label, ctx.errors)
+    doc = parse_yaml(text.encode("utf-8"), label, errors=ctx.errors)
+    if isinstance(doc, YSeq) and len(doc) == 1:
+        doc, pos = doc[0], doc.item_pos[0]
+    else:
+        pos = Pos(1, 1)
+    rule = _rule(doc, pos, chk, ctx, defaults)
+    if ctx.errors or rule is None:
+        raise ConfigErrors(sort_errors(ctx.errors))
+    return rule

@@ -31,6 +31,7 @@ import httpx
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from starlette.routing import BaseRoute
 
 from watchlist import __version__
 from watchlist.config.errors import ConfigErrors
@@ -286,7 +287,9 @@ class Daemon:
         server = None
         if config.server.listen:
             try:
-                server = StatusServer(config.server.listen, self.metrics, self._health).start()
+                server = StatusServer(
+                    config.server.listen, self.metrics, self._health, self._web_routes(config)
+                ).start()
             except OSError as exc:
                 log.error("%s: server.listen: %s; /healthz and /metrics are off", config.path, exc)
                 server = None
@@ -319,6 +322,25 @@ class Daemon:
             self._stop_scheduler(sched)
             self._close()
         return 0
+
+    def _web_routes(self, config: Config) -> list[BaseRoute]:
+        """The web page on the status server (watchlist.daemon.web), live on this daemon."""
+        from watchlist.daemon.web import WebContext, web_routes
+
+        def next_polls() -> dict[str, datetime | None]:
+            sched = self._scheduler
+            jobs = sched.get_jobs() if sched is not None else []
+            return {j.id[7:]: j.next_run_time for j in jobs if j.id.startswith("source:")}
+
+        ctx = WebContext(
+            store=self.store,
+            config=lambda: self.pipeline.runtime.config,
+            token=config.server.token,
+            now=self.clock,
+            next_polls=next_polls,
+            wake_outbox=self._wake_outbox,
+        )
+        return web_routes(ctx)
 
     def _stop_scheduler(self, sched: BackgroundScheduler) -> None:
         sched.shutdown(wait=False)

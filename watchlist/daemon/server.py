@@ -1,9 +1,10 @@
-"""The optional status endpoint: ``GET /healthz`` and ``GET /metrics`` over HTTP.
+"""The optional status endpoint: ``GET /healthz``, ``GET /metrics`` and the web page over HTTP.
 
 A small starlette app served by uvicorn in a background thread. The daemon
-creates ``StatusServer(listen, metrics, health)`` when ``server.listen`` is set
-(off by default), calls ``start()`` (binds at once, so a busy port is an error
-right there; port 0 picks a free one, read it from ``.port``) and ``stop()``.
+creates ``StatusServer(listen, metrics, health, routes)`` when ``server.listen`` is
+set (off by default; ``routes`` are the web page's, ``watchlist.daemon.web``), calls
+``start()`` (binds at once, so a busy port is an error right there; port 0 picks a
+free one, read it from ``.port``) and ``stop()``.
 ``outbox_health`` is the daemon's stuck-outbox check for /healthz.
 """
 
@@ -15,14 +16,14 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from watchlist.daemon.logs import mask
 from watchlist.daemon.metrics import CONTENT_TYPE, Metrics
@@ -65,8 +66,10 @@ def outbox_health(idle: float, limit: float, every: float) -> dict[str, Any]:
     return report
 
 
-def build_app(metrics: Metrics, health: Callable[[], dict[str, Any]]) -> Starlette:
-    """The starlette app with /healthz and /metrics."""
+def build_app(
+    metrics: Metrics, health: Callable[[], dict[str, Any]], routes: Sequence[BaseRoute] = ()
+) -> Starlette:
+    """The starlette app with /healthz and /metrics, and ``routes`` (the web page) after them."""
 
     def healthz(request: Request) -> Response:
         try:
@@ -86,6 +89,7 @@ def build_app(metrics: Metrics, health: Callable[[], dict[str, Any]]) -> Starlet
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics_endpoint, methods=["GET", "HEAD"]),
+            *routes,
         ]
     )
 
@@ -93,9 +97,15 @@ def build_app(metrics: Metrics, health: Callable[[], dict[str, Any]]) -> Starlet
 class StatusServer:
     """uvicorn serving ``build_app`` on ``listen`` in a daemon thread."""
 
-    def __init__(self, listen: str, metrics: Metrics, health: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        listen: str,
+        metrics: Metrics,
+        health: Callable[[], dict[str, Any]],
+        routes: Sequence[BaseRoute] = (),
+    ) -> None:
         self.host, self._port = parse_listen(listen)
-        self.app = build_app(metrics, health)
+        self.app = build_app(metrics, health, routes)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
@@ -145,7 +155,7 @@ class StatusServer:
         deadline = time.monotonic() + timeout
         while not server.started and self._thread.is_alive() and time.monotonic() < deadline:
             time.sleep(0.01)
-        log.info("status endpoint on %s (/healthz, /metrics)", self.url)
+        log.info("status endpoint on %s (/healthz, /metrics and the web page)", self.url)
         return self
 
     def stop(self, timeout: float = 3.0) -> None:

@@ -72,6 +72,24 @@ class ViewQueries:
         for r in rows:
             by_id[r["alert_id"]]["deliveries"].append(dict(r))
 
+    def rules_for_article(self, article_id: str) -> list[str]:
+        """Every rule that alerted on article ``article_id``."""
+        rows = self.query(
+            "SELECT DISTINCT rule FROM alerts WHERE article_id = ? ORDER BY rule", (article_id,)
+        )
+        return [r[0] for r in rows]
+
+    def alerted_articles(self, since: datetime, limit: int = 5000) -> list[dict[str, Any]]:
+        """Articles that raised alerts since ``since`` (title, summary, url, source), newest
+        first, one per article: what the rule tester has without an archive."""
+        rows = self.query(
+            "SELECT article_id, max(title) AS title, max(summary) AS summary, max(url) AS url,"
+            " max(source) AS source, max(created) AS created FROM alerts WHERE created >= ?"
+            " GROUP BY article_id ORDER BY max(created) DESC LIMIT ?",
+            (ts(since), limit),
+        )
+        return [dict(r) for r in rows]
+
     def rule_stats(self, rules: Sequence[str], now: datetime) -> dict[str, dict[str, Any]]:
         """Per rule: alerts in the last 24 h (``day``) and 7 days (``week``), and the last one."""
         day, week = ts(now - timedelta(days=1)), ts(now - timedelta(days=7))
