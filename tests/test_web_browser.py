@@ -1,4 +1,4 @@
-"""The web page in headless Chromium against a real daemon: login, live alerts, mute, tester, outbox, XSS."""
+"""The web page in headless Chromium against a real daemon: login, alerts, mute, tester, outbox."""
 
 from __future__ import annotations
 

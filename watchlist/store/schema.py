@@ -69,6 +69,8 @@ SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX outbox_alert ON outbox (alert_id)",
             "CREATE INDEX alerts_created ON alerts (created)",
             "CREATE INDEX alerts_rule_created ON alerts (rule, created)",
+            "CREATE INDEX alerts_rule_id ON alerts (rule, id)",
+            "CREATE INDEX alerts_muted ON alerts (muted)",
         ),
     ),
 )

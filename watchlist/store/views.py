@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from watchlist.models import OutboxRow
 from watchlist.store.outbox import parse_ts, ts
 
 _LIST_COLUMNS = "id, rule, title, url, source, also_in, created, score, muted"
@@ -22,6 +23,51 @@ class ViewQueries:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         raise NotImplementedError
+
+    def outbox_rows(
+        self,
+        status: str | Sequence[str] | None = None,
+        *,
+        due_by: datetime | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> list[OutboxRow]:
+        raise NotImplementedError
+
+    def summary(self) -> dict[str, int]:
+        """Outbox rows pending, held, sending and failed, and the alert and seen totals.
+
+        Like ``counts`` without the sent and dropped totals, so every count is an index
+        range of open rows: it stays fast however many rows were ever sent.
+        """
+        out = {"pending": 0, "held": 0, "sending": 0, "failed": 0}
+        for r in self.query(
+            "SELECT held_reason != '' AND attempts = 0, count(*) FROM outbox"
+            " WHERE status = 'pending' GROUP BY 1"
+        ):
+            out["held" if r[0] else "pending"] += r[1]
+        for status in ("sending", "failed"):
+            out[status] = self.query("SELECT count(*) FROM outbox WHERE status = ?", (status,))[0][
+                0
+            ]
+        out["alerts"] = self.query("SELECT count(*) FROM alerts")[0][0]
+        out["seen"] = self.query("SELECT count(*) FROM seen")[0][0]
+        return out
+
+    def open_rows(self, limit: int) -> tuple[list[OutboxRow], int]:
+        """Up to ``limit`` outbox rows not yet sent, failed first, and how many there are."""
+        ids: list[int] = []
+        total = 0
+        for status in ("failed", "sending", "pending"):
+            total += self.query("SELECT count(*) FROM outbox WHERE status = ?", (status,))[0][0]
+            if len(ids) < limit:
+                rows = self.query(
+                    "SELECT id FROM outbox WHERE status = ? ORDER BY next_attempt, id LIMIT ?",
+                    (status, limit - len(ids)),
+                )
+                ids.extend(int(r[0]) for r in rows)
+        order = {row_id: i for i, row_id in enumerate(ids)}
+        found = self.outbox_rows(ids=ids) if ids else []
+        return sorted(found, key=lambda r: order[r.id]), total
 
     def alerts_page(
         self, limit: int = 50, *, before: int | None = None, rule: str | None = None
@@ -95,13 +141,14 @@ class ViewQueries:
         day, week = ts(now - timedelta(days=1)), ts(now - timedelta(days=7))
         out: dict[str, dict[str, Any]] = {}
         for name in rules:
-            counts = self.query(
-                "SELECT count(*), sum(CASE WHEN created >= ? THEN 1 ELSE 0 END) FROM alerts"
-                " WHERE rule = ? AND created >= ?",
-                (day, name, week),
-            )[0]
+            week_n, day_n = (
+                self.query(
+                    "SELECT count(*) FROM alerts WHERE rule = ? AND created >= ?", (name, since)
+                )[0][0]
+                for since in (week, day)
+            )
             last = self.query("SELECT max(created) FROM alerts WHERE rule = ?", (name,))[0][0]
-            out[name] = {"week": counts[0] or 0, "day": counts[1] or 0, "last": parse_ts(last)}
+            out[name] = {"week": week_n, "day": day_n, "last": parse_ts(last)}
         return out
 
 

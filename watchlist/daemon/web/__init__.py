@@ -86,10 +86,12 @@ def _ago(when: datetime | None, now: datetime) -> str:
         return "never"
     secs = int((now - when).total_seconds())
     future, secs = secs < 0, abs(secs)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if secs >= size:
-            text = f"{secs // size}{unit}"
-            break
+    if secs >= 86400:
+        text = f"{secs // 86400}d" + (f" {secs % 86400 // 3600}h" if secs % 86400 >= 3600 else "")
+    elif secs >= 3600:
+        text = f"{secs // 3600}h" + (f" {secs % 3600 // 60}m" if secs % 3600 >= 60 else "")
+    elif secs >= 60:
+        text = f"{secs // 60}m"
     else:
         text = f"{secs}s"
     return f"in {text}" if future else f"{text} ago"

@@ -24,6 +24,7 @@ from watchlist.store.mutes import MuteError
 
 Route = tuple[str, Callable[[Request, dict[str, str]], Response], list[str]]
 PAGE = 50  # alerts per page
+SHOWN_ROWS = 200  # outbox rows per page
 
 
 def _state(alert: dict[str, Any]) -> str:
@@ -82,7 +83,7 @@ def routes(ctx: WebContext) -> list[Route]:
             request,
             "overview.html",
             sources=sources,
-            counts=store.counts(),
+            counts=store.summary(),
             reload=ctx.last_reload(),
             alerts=_alerts(store.alerts_page(10)),
             mutes=len(store.mutes(now)),
@@ -196,10 +197,9 @@ def routes(ctx: WebContext) -> list[Route]:
         request: Request, form: dict[str, str], error: str = "", status: int = 200
     ) -> Response:
         now = ctx.now()
-        rows = store.outbox_rows(("failed", "pending", "sending"))
-        rows.sort(key=lambda r: (r.status != "failed", r.next_attempt, r.id))
-        shown = [{"row": r, "why": mask(describe(r, now)), "url": mask(r.url)} for r in rows[:200]]
-        return render(ctx, request, "outbox.html", status, rows=shown, total=len(rows), error=error)
+        rows, total = store.open_rows(SHOWN_ROWS)
+        shown = [{"row": r, "why": mask(describe(r, now)), "url": mask(r.url)} for r in rows]
+        return render(ctx, request, "outbox.html", status, rows=shown, total=total, error=error)
 
     def outbox_act(request: Request, form: dict[str, str]) -> Response:
         row_id, action = int(request.path_params["id"]), request.path_params["action"]
