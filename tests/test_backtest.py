@@ -43,11 +43,12 @@ rules:
   - name: tin
     keywords: [tin]
 """
-WORDS = tuple(
+NEWS = (
     "the market rose as traders said shares fell copper tin gold Shanghai STAR Market "
     "IPO IPOs listing opinion nuclear fusion quantum computing Sci-Tech Innovation Board "
-    "board start-up listings star marketing fusions".split(" ")
+    "board start-up listings star marketing fusions"
 )
+WORDS = NEWS.split()
 
 
 def generated(count: int, seed: int = 11) -> list[dict[str, str]]:
