@@ -251,7 +251,8 @@ BAD_CONFIGS = [
      "config.yaml:1:8: state must be a SQLite file path such as ./watchlist.db"),
     ("treshold: 3\n",
      "config.yaml:1:1: unknown key 'treshold' in config; known keys: timezone, state, rules, "
-     "defaults, sources, channels, templates, delivery, server, logging"),
+     "defaults, sources, channels, templates, delivery, server, logging, "
+     "archive"),
     ("chanels: {}\n",
      "config.yaml:1:1: unknown key 'chanels' in config (did you mean 'channels'?)"),
     ("defaults: {threshold: high}\n",

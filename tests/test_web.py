@@ -298,3 +298,34 @@ def test_mute_story_from_alert_page(site: tuple[TestClient, Store, Config]) -> N
     assert "alert #1" in r.text
     [mute] = store.mutes(datetime.now(UTC) + timedelta(hours=1))
     assert mute.story == 1
+
+
+def test_alert_view_shows_archived_body_highlighted(site: tuple[TestClient, Store, Config]) -> None:
+    """With the archive on, the article view shows the whole body with its hits marked."""
+    client, store, config = site
+    a = Article(
+        id="b1", title="Results", body="Shares rose.\nAcme <b>beat</b> forecasts.", source="wire"
+    )
+    store.record([a], build_matcher(config.rules).match(a), config, datetime.now(UTC))
+    login(client)
+    text = client.get("/alerts/1").text
+    assert '<div class="body">Shares rose.\n<mark>Acme</mark> &lt;b&gt;beat&lt;/b&gt;' in text
+    assert "not in the archive" not in text
+
+
+def test_rules_page_shows_examples_passing_and_failing(tmp_path: Path) -> None:
+    """The examples column says how many pass, or which fail and why."""
+    write_config(tmp_path, token="")
+    (tmp_path / "rules" / "r.yaml").write_text(
+        "- name: acme\n  companies: [Acme]\n  examples:\n    match:\n      - title: Acme wins\n"
+        "- name: star\n  keywords: [IPO]\n  examples:\n    match:\n      - title: No listing\n"
+    )
+    config = load_config(tmp_path / "config.yaml")
+    store = open_store(config.state)
+    client = TestClient(
+        Starlette(routes=web_routes(WebContext(store=store, config=lambda: config)))
+    )
+    text = client.get("/rules").text
+    assert "1 of 1 pass" in text
+    assert "example 1 of rule star should match but did not" in text
+    store.close()

@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "notify-test": "notify_test",
     "status": "status",
     "outbox": "outbox",
+    "test": "examples",
+    "backtest": "backtest",
     "mute": "mute",
     "mutes": "mutes",
     "unmute": "unmute",

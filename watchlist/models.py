@@ -45,6 +45,22 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class Example:
+    """One article of a rule's ``examples:``: it must match (``expect``) or must not.
+
+    ``index`` counts from 1 within its list (``match`` or ``no_match``); ``path``,
+    ``line`` and ``column`` say where the example stands in its rule file.
+    """
+
+    article: Article
+    expect: bool  # True: listed under match, False: under no_match
+    index: int
+    path: str = ""
+    line: int = 0
+    column: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One thing to look for: a name with its aliases and matching options."""
 
@@ -81,6 +97,7 @@ class Rule:
     digest: str | None = None  # 5-field cron expression
     enabled: bool = True
     origin: str = ""  # "path:line" where the rule was defined
+    examples: tuple[Example, ...] = ()  # articles it must and must not match
 
     def groups(self) -> tuple[tuple[str, tuple[Entry, ...]], ...]:
         """The non-empty groups, in SPEC order: (group name, entries)."""
@@ -204,6 +221,10 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    # How long the state keeps article text for backtests and the web page; None: off.
+    archive: timedelta | None = timedelta(days=30)
+    # ``defaults:`` as parsed Rule field values, for rules read later (``--rules PATH``).
+    rule_defaults: tuple[tuple[str, Any], ...] = ()
     # Every value that came from a ${VAR} and every source token: logs mask them.
     secrets: tuple[str, ...] = ()
 

@@ -1,4 +1,8 @@
-"""`watchlist check`: validate config.yaml and every rule file, print every error, exit 1 if any."""
+"""`watchlist check`: validate config.yaml and every rule file, print every error, exit 1 if any.
+
+Every rule's ``examples`` are run too: one that goes the wrong way is an error at the
+example's ``path:line:column``.
+"""
 
 from __future__ import annotations
 
@@ -44,6 +48,14 @@ def run(args: argparse.Namespace) -> int:
             print(error, file=sys.stderr)
         count = _plural(len(exc.errors), "error")
         print(f"watchlist check: {count}", file=sys.stderr)
+        return 1
+    from watchlist.match.examples import run_examples
+
+    failures = run_examples(config.rules)
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    if failures:
+        print(f"watchlist check: {_plural(len(failures), 'error')}", file=sys.stderr)
         return 1
     print(summary(config))
     return 0

@@ -131,6 +131,18 @@ def positive_duration(value: Any) -> timedelta:
     return d
 
 
+def parse_archive(value: Any) -> timedelta | None:
+    """``archive:``: how long article text is kept (``30d``), or None for ``off``."""
+    if value is False or (isinstance(value, str) and value.strip().lower() in ("off", "none")):
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"expected a duration such as 30d, or off; found {describe(value)}")
+    try:
+        return positive_duration(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (or write off to keep no article text)") from None
+
+
 def parse_listen(value: Any) -> str:
     """``host:port`` (a bare port number means 127.0.0.1)."""
     if isinstance(value, int) and not isinstance(value, bool):

@@ -22,7 +22,14 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from watchlist.config.checker import Checker
-from watchlist.config.durations import parse_listen, parse_rate, positive_duration, seconds, size
+from watchlist.config.durations import (
+    parse_archive,
+    parse_listen,
+    parse_rate,
+    positive_duration,
+    seconds,
+    size,
+)
 from watchlist.config.envvars import interpolate
 from watchlist.config.errors import (
     ConfigError,
@@ -81,6 +88,7 @@ TOP_KEYS: tuple[str, ...] = (
     "delivery",
     "server",
     "logging",
+    "archive",
 )
 SOURCE_COMMON: tuple[str, ...] = ("name", "type", "every", "timeout", "max_bytes", "enabled")
 SOURCE_EXTRA: dict[str, tuple[str, ...]] = {
@@ -368,6 +376,8 @@ def load_config(
             format=chk.choice(logging, "format", ("text", "json")) or "text",
         ),
         secrets=tuple(dict.fromkeys(s for s in secrets if s)),
+        archive=_archive(doc, chk),
+        rule_defaults=tuple(defaults.items()),
     )
     if errors:
         raise ConfigErrors(sort_errors(redact(errors, secrets)))
@@ -382,6 +392,15 @@ def _unreadable(path: Path, errors: list[ConfigError]) -> list[ConfigError]:
     if not problem:
         collect_rules(files, {}, None, errors)
     return sort_errors(errors)
+
+
+def _archive(doc: YMap, chk: Checker) -> timedelta | None:
+    """``archive:`` (default 30d); None when ``off``."""
+    try:
+        return parse_archive(doc.get("archive", "30d"))
+    except ValueError as exc:
+        chk.error(doc.value_pos["archive"], f"archive: {exc}")
+        return None
 
 
 def is_loopback(host: str) -> bool:

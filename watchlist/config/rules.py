@@ -27,6 +27,7 @@ from watchlist.config.errors import (
     display_path,
     sort_errors,
 )
+from watchlist.config.examples import read_examples
 from watchlist.config.yamlsafe import Pos, YMap, YSeq, describe, parse_yaml
 from watchlist.models import FIELDS, GROUPS, Entry, Rule
 
@@ -44,6 +45,7 @@ RULE_KEYS: tuple[str, ...] = (
     "quiet_hours",
     "digest",
     "enabled",
+    "examples",
 )
 ENTRY_KEYS: tuple[str, ...] = ("name", "aliases", "exact", "case_sensitive", "threshold")
 DEFAULT_KEYS: tuple[str, ...] = (
@@ -240,6 +242,7 @@ def _rule(
     settings = {**defaults, **read_settings(m, chk, ctx.channels)}
     description = chk.text(m, "description") or ""
     enabled = chk.boolean(m, "enabled")
+    examples = read_examples(m, chk)
     if name is None:
         return None
     settings.setdefault("notify", DEFAULT_NOTIFY)
@@ -249,6 +252,7 @@ def _rule(
         exclude=exclude,
         enabled=True if enabled is None else enabled,
         origin=f"{chk.path}:{m.pos.line}",
+        examples=examples,
         **groups,
         **settings,
     )

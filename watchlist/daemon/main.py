@@ -41,7 +41,8 @@ from watchlist.daemon.intake import Intake
 from watchlist.daemon.lock import AlreadyRunning, StateLock
 from watchlist.daemon.metrics import Metrics
 from watchlist.daemon.pipeline import Pipeline, Runtime
-from watchlist.daemon.reload import ConfigWatcher, Reloader, hold_restart_settings
+from watchlist.daemon.prune import PRUNE_EVERY, prune_archive
+from watchlist.daemon.reload import ConfigWatcher, Reloader, hold_restart_settings, require_examples
 from watchlist.daemon.reload_status import ReloadStatus, write_reload_status
 from watchlist.daemon.server import StatusServer, outbox_health
 from watchlist.delivery import CONFIG_CHECKS
@@ -97,7 +98,9 @@ class Daemon:
     # ------------------------------------------------------------------ set-up
 
     def _load(self) -> Runtime:
-        return Runtime.build(load_config(self.config_path, checks=CONFIG_CHECKS))
+        config = load_config(self.config_path, checks=CONFIG_CHECKS)
+        require_examples(config.rules)  # a failing example is an error, as in a rule file
+        return Runtime.build(config)
 
     @property
     def pipeline(self) -> Pipeline:
@@ -162,6 +165,14 @@ class Daemon:
                 self.metrics.set_outbox(counts["pending"] + counts["held"], counts["failed"])
         except Exception:
             log.exception("delivering the outbox failed; pending alerts stay pending")
+
+    def prune(self) -> None:
+        """Keep the archive to ``archive:`` (small batches; never blocks intake for long)."""
+        try:
+            config = self.pipeline.runtime.config
+            prune_archive(self.store, config.archive, self.clock(), self.stop_event)
+        except Exception:
+            log.exception("pruning the archive failed; it is tried again later")
 
     def _wake_outbox(self) -> None:
         sched = self._scheduler
@@ -254,6 +265,7 @@ class Daemon:
         try:
             self.intake.poll_all(WORKERS)
             self.deliver()
+            self.prune()
             return 1 if self.delivery_failed else 0
         finally:
             self._close()
@@ -278,6 +290,8 @@ class Daemon:
             max_instances=1,
             coalesce=True,
         )
+        every = PRUNE_EVERY.total_seconds()
+        sched.add_job(self.prune, "interval", id="archive-prune", seconds=every, coalesce=True)
         self._schedule_sources(config)
         sched.add_listener(self._job_done, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         sched.start()

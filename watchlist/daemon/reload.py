@@ -31,9 +31,11 @@ from typing import Generic, TypeVar
 
 import watchfiles
 
+from watchlist.config.errors import ConfigErrors
 from watchlist.daemon.logs import mask
 from watchlist.daemon.reload_status import ReloadStatus
-from watchlist.models import Config
+from watchlist.match.examples import run_examples
+from watchlist.models import Config, Rule
 
 log = logging.getLogger("watchlist.reload")
 T = TypeVar("T")
@@ -107,6 +109,14 @@ class Reloader(Generic[T]):
                 except Exception:
                     log.exception("recording the reload status failed")
             return status
+
+
+def require_examples(rules: Sequence[Rule]) -> None:
+    """Raise ``ConfigErrors`` for every example that goes the wrong way, so a reload treats a
+    rule whose examples fail like a rule with an error: reported, the rules in force kept."""
+    failures = run_examples(rules)
+    if failures:
+        raise ConfigErrors([f.error() for f in failures])
 
 
 def hold_restart_settings(old: Config, new: Config) -> tuple[Config, list[str]]:

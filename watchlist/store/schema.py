@@ -6,6 +6,11 @@ must reach the store so it can be noted on the alerts it already raised.
 Rows of version 1 keep the source they were recorded with, so nothing seen
 before is matched again from the same source.
 
+Version 3 (issue 11) adds ``archive``: the text of every article seen, kept for
+``archive:`` (config.yaml) for backtests and the web page's rule tester, written in
+the transaction that marks the article seen and pruned in small batches by
+``seen_at`` (indexed; ``id`` breaks ties in the newest-first walk).
+
 Version 4 (mutes, issue 12) adds ``mutes`` (a rule, or one story of a rule, silenced
 until a time, with the user's comment) and ``alerts.muted`` (the id of the mute that
 silenced an alert: it is recorded and shown, with no outbox rows); and indexes for the
@@ -55,6 +60,16 @@ SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
             "ALTER TABLE seen_v2 RENAME TO seen",
             "CREATE INDEX alerts_article_id ON alerts (article_id)",
             "CREATE INDEX alerts_url ON alerts (url)",
+        ),
+    ),
+    (
+        3,
+        (
+            "CREATE TABLE archive (id INTEGER PRIMARY KEY, source TEXT NOT NULL,"
+            " article_id TEXT NOT NULL, title TEXT NOT NULL, summary TEXT NOT NULL,"
+            " body TEXT NOT NULL, url TEXT NOT NULL, published TEXT, seen_at TEXT NOT NULL,"
+            " UNIQUE (source, article_id))",
+            "CREATE INDEX archive_seen_at ON archive (seen_at, id)",
         ),
     ),
     (

@@ -28,6 +28,7 @@ from watchlist.decide import decide, find_mute, zone
 from watchlist.faults import crash_point
 from watchlist.match.snippet import make_snippet
 from watchlist.models import Article, Config, Match, OutboxRow, Rule, SourceState
+from watchlist.store.archive import ArchiveQueries, archive_article
 from watchlist.store.mutes import MuteQueries, active_mutes
 from watchlist.store.outbox import OutboxQueries, parse_ts, ts
 from watchlist.store.schema import SCHEMA, SCHEMA_VERSION
@@ -56,7 +57,7 @@ def title_key(title: str) -> str:
     return " ".join(re.findall(r"\w+", text))
 
 
-class Store(OutboxQueries, MuteQueries, ViewQueries):
+class Store(OutboxQueries, ArchiveQueries, MuteQueries, ViewQueries):
     """The SQLite state file; see the module docstring."""
 
     def __init__(self, path: str | Path) -> None:
@@ -161,6 +162,8 @@ class Store(OutboxQueries, MuteQueries, ViewQueries):
                     fresh.setdefault(a.id, []).append(a)
                     counts["seen"] += 1
                     self._note_copy(db, a)
+                    if config.archive is not None:
+                        archive_article(db, a, now)
             used: set[tuple[str, str, str]] = set()
             for m in matches:
                 # seen before: its matches were recorded then; the same id from two

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from watchlist.models import OutboxRow
+from watchlist.models import Article, OutboxRow
+from watchlist.store.archive import _COLUMNS as ARCHIVE_COLUMNS
+from watchlist.store.archive import _article
 from watchlist.store.outbox import parse_ts, ts
 
 _LIST_COLUMNS = "id, rule, title, url, source, also_in, created, score, muted"
@@ -117,6 +119,14 @@ class ViewQueries:
         )
         for r in rows:
             by_id[r["alert_id"]]["deliveries"].append(dict(r))
+
+    def archived_article(self, source: str, article_id: str) -> Article | None:
+        """The archived text of one article (None when not archived, or pruned)."""
+        rows = self.query(
+            f"SELECT {ARCHIVE_COLUMNS} FROM archive WHERE source = ? AND article_id = ?",
+            (source, article_id),
+        )
+        return _article(rows[0]) if rows else None
 
     def rules_for_article(self, article_id: str) -> list[str]:
         """Every rule that alerted on article ``article_id``."""

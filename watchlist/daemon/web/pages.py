@@ -19,7 +19,8 @@ from watchlist.daemon.web import WebContext, render
 from watchlist.daemon.web.highlight import field_spans, highlight
 from watchlist.delivery.describe import describe
 from watchlist.match import explain
-from watchlist.models import Article
+from watchlist.match.examples import run_examples
+from watchlist.models import Article, Config
 from watchlist.store.mutes import MuteError
 
 Route = tuple[str, Callable[[Request, dict[str, str]], Response], list[str]]
@@ -106,7 +107,8 @@ def routes(ctx: WebContext) -> list[Route]:
         if row is None:
             return render(ctx, request, "message.html", 404, text=f"no alert #{alert_id}")
         row["state"] = _state(row)
-        article = Article(
+        archived = store.archived_article(row["source"], row["article_id"])
+        article = archived or Article(
             id=row["article_id"], title=row["title"], summary=row["summary"], url=row["url"]
         )
         config = ctx.config()
@@ -126,11 +128,32 @@ def routes(ctx: WebContext) -> list[Route]:
             a=row,
             url=mask(row["url"]),
             title=highlight(row["title"], field_spans(hits, "title")),
-            summary=highlight(row["summary"], field_spans(hits, "summary")),
+            summary=highlight(article.summary, field_spans(hits, "summary")),
+            body=highlight(article.body, field_spans(hits, "body")) if archived else None,
             body_hits=[h for h in hits if h.get("field") == "body"],
             snippet=row["snippet"],
             explains=explains,
         )
+
+    examples_of: dict[int, dict[str, str]] = {}  # by id(config): run once per rule set
+
+    def examples(config: Config) -> dict[str, str]:
+        """Per rule with examples: "3 of 3 pass", or the failures (``check``'s words)."""
+        if id(config) not in examples_of:
+            failures: dict[str, list[str]] = {}
+            for f in run_examples(config.rules):
+                failures.setdefault(f.rule, []).append(str(f))
+            examples_of.clear()
+            examples_of[id(config)] = {
+                r.name: (
+                    "; ".join(failures[r.name])
+                    if r.name in failures
+                    else f"{len(r.examples)} of {len(r.examples)} pass"
+                )
+                for r in config.rules
+                if r.examples
+            }
+        return examples_of[id(config)]
 
     def rules(request: Request, form: dict[str, str]) -> Response:
         config, now = ctx.config(), ctx.now()
@@ -138,7 +161,15 @@ def routes(ctx: WebContext) -> list[Route]:
         mutes: dict[str, list[Any]] = {}
         for m in store.mutes(now):
             mutes.setdefault(m.rule, []).append(m)
-        return render(ctx, request, "rules.html", rules=config.rules, stats=stats, mutes=mutes)
+        return render(
+            ctx,
+            request,
+            "rules.html",
+            rules=config.rules,
+            stats=stats,
+            mutes=mutes,
+            examples=examples(config),
+        )
 
     def mutes_page(
         request: Request, form: dict[str, str], error: str = "", status: int = 200

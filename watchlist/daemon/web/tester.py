@@ -9,7 +9,7 @@ added, dropped, kept. Nothing is written: not the rule file, not the state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +25,8 @@ from watchlist.config.rules import read_settings, rule_from_text
 from watchlist.config.yamlsafe import YMap, parse_yaml
 from watchlist.daemon.web import WebContext, render
 from watchlist.daemon.web.highlight import highlight, rule_yaml
-from watchlist.match import build_matcher
+from watchlist.match.backtest import backtest, diff
+from watchlist.match.examples import run_examples
 from watchlist.match.snippet import make_snippet
 from watchlist.models import Article, Config, Match, Rule
 
@@ -90,22 +91,35 @@ def _view(article: Article, match: Match) -> dict[str, Any]:
 
 
 def run_rule(new: Rule, old: Rule | None, articles: Iterable[Article]) -> Outcome:
-    """Match ``new`` and ``old`` over ``articles``; what ``new`` adds, drops and keeps."""
-    out = Outcome()
-    new_m = build_matcher([new])
-    old_m = build_matcher([old]) if old is not None else None
-    for article in articles:
-        out.scanned += 1
-        now = new_m.match(article)
-        before = old_m.match(article) if old_m is not None else []
-        kind = "kept" if now and before else "added" if now else "dropped" if before else ""
-        if not kind:
-            continue
-        out.counts[kind] += 1
-        shown: list[dict[str, Any]] = getattr(out, kind)
-        if len(shown) < SHOWN:
-            shown.append(_view(article, (now or before)[0]))
+    """Backtest ``new`` and ``old`` over ``articles`` (``match.backtest``): what ``new`` adds,
+    drops and keeps."""
+    seen: list[Article] = []
+    after = backtest([new], _kept(articles, seen))
+    before = backtest([old] if old is not None else [], seen)
+    change = diff(before, after).get(new.name)
+    out = Outcome(scanned=after.articles)
+    if change is None:
+        return out
+    added = {m.key for m in change.added}
+    out.counts = {"added": len(change.added), "dropped": len(change.dropped), "kept": change.kept}
+    out.added = [_view(m.article, m.match) for m in change.added[:SHOWN]]
+    out.dropped = [_view(m.article, m.match) for m in change.dropped[:SHOWN]]
+    result = after.get(new.name)
+    kept = [m for m in (result.matches if result else ()) if m.key not in added]
+    out.kept = [_view(m.article, m.match) for m in kept[:SHOWN]]
     return out
+
+
+def _kept(articles: Iterable[Article], into: list[Article]) -> Iterator[Article]:
+    """``articles``, each also appended to ``into`` (the archive is walked once)."""
+    for a in articles:
+        into.append(a)
+        yield a
+
+
+def example_failures(rule: Rule) -> list[str]:
+    """The edited rule's own examples that go the wrong way, in ``check``'s words."""
+    return [f.message for f in run_examples([rule])]
 
 
 def alerted_articles(ctx: WebContext, since: datetime) -> list[Article]:
@@ -143,7 +157,8 @@ def routes(
             "days": days,
             "errors": [],
             "outcome": None,
-            "archived": ctx.articles is not None,
+            "archived": ctx.articles is not None or config.archive is not None,
+            "examples": [],
             "old": None,
         }
         if request.method == "POST":
@@ -151,7 +166,13 @@ def routes(
             values["errors"] = errors
             if rule is not None:
                 since = ctx.now() - timedelta(days=days)
-                source = ctx.articles(since) if ctx.articles else alerted_articles(ctx, since)
+                if ctx.articles is not None:
+                    source: Iterable[Article] = ctx.articles(since)
+                elif config.archive is not None:
+                    source = ctx.store.archived_articles(since)
+                else:
+                    source = alerted_articles(ctx, since)
+                values["examples"] = example_failures(rule)
                 old = next((r for r in config.rules if r.name == rule.name), None)
                 values["old"] = old.name if old else None
                 values["outcome"] = run_rule(rule, old, source)
