@@ -93,6 +93,8 @@ class WebDaemon:
         "    exchanges:\n      - name: STAR Market\n        aliases: [Sci-Tech Innovation Board]\n"
         "    keywords: [IPO, listing]\n"
         "    notify: [team-hook]\n"
+        "    examples:\n      match:\n        - title: Fusion start-up files for STAR Market IPO\n"
+        "      no_match:\n        - title: Opinion on the weather\n"
         "  - name: acme\n    companies: [Acme]\n    notify: [team-hook]\n"
     )
 

@@ -329,3 +329,22 @@ def test_rules_page_shows_examples_passing_and_failing(tmp_path: Path) -> None:
     assert "1 of 1 pass" in text
     assert "example 1 of rule star should match but did not" in text
     store.close()
+
+
+def test_daemon_refuses_to_listen_beyond_loopback_without_token(tmp_path: Path) -> None:
+    """`watchlist run` with server.listen on 0.0.0.0 and no token exits 1 naming the fix."""
+    import subprocess
+    import sys
+
+    cfg = write_config(tmp_path, token="")
+    cfg.write_text(cfg.read_text() + "server:\n  listen: 0.0.0.0:9100\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "watchlist", "run", "-c", str(cfg), "--once"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1
+    assert "server listens on 0.0.0.0, beyond this machine, without a token" in done.stderr
+    assert "set server.token" in done.stderr

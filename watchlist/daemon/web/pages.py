@@ -7,7 +7,9 @@ that could hold a secret (errors, URLs) goes through ``logs.mask``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -41,6 +43,12 @@ def _state(alert: dict[str, Any]) -> str:
         if word in states:
             return word
     return "sent" if all(s == "sent" for s in states) else "/".join(sorted(set(states)))
+
+
+def _where(origin: str, config: Config) -> str:
+    """A rule's ``path:line``, the path relative to config.yaml's folder where it is inside."""
+    base = str(Path(config.path).parent) + os.sep
+    return origin[len(base) :] if origin.startswith(base) else origin
 
 
 def _alerts(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -166,6 +174,7 @@ def routes(ctx: WebContext) -> list[Route]:
             request,
             "rules.html",
             rules=config.rules,
+            where={r.name: _where(r.origin, config) for r in config.rules},
             stats=stats,
             mutes=mutes,
             examples=examples(config),
