@@ -248,7 +248,8 @@ def test_open_page_on_loopback_without_token(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path, token=""))
     store = open_store(config.state)
     client = TestClient(
-        Starlette(routes=web_routes(WebContext(store=store, config=lambda: config)))
+        Starlette(routes=web_routes(WebContext(store=store, config=lambda: config))),
+        base_url="http://127.0.0.1",
     )
     assert client.get("/").status_code == 200
     assert client.post("/mutes/add", data={"rule": "acme"}).status_code == 403
@@ -323,7 +324,8 @@ def test_rules_page_shows_examples_passing_and_failing(tmp_path: Path) -> None:
     config = load_config(tmp_path / "config.yaml")
     store = open_store(config.state)
     client = TestClient(
-        Starlette(routes=web_routes(WebContext(store=store, config=lambda: config)))
+        Starlette(routes=web_routes(WebContext(store=store, config=lambda: config))),
+        base_url="http://127.0.0.1",
     )
     text = client.get("/rules").text
     assert "1 of 1 pass" in text
@@ -348,3 +350,30 @@ def test_daemon_refuses_to_listen_beyond_loopback_without_token(tmp_path: Path) 
     assert done.returncode == 1
     assert "server listens on 0.0.0.0, beyond this machine, without a token" in done.stderr
     assert "set server.token" in done.stderr
+
+
+def test_open_page_refuses_other_host_names(tmp_path: Path) -> None:
+    """Without a token the page answers only to loopback names (no DNS rebinding)."""
+    config = load_config(write_config(tmp_path, token=""))
+    store = open_store(config.state)
+    app = Starlette(routes=web_routes(WebContext(store=store, config=lambda: config)))
+    assert TestClient(app, base_url="http://localhost:9100").get("/").status_code == 200
+    r = TestClient(app, base_url="http://evil.example:9100").get("/")
+    assert r.status_code == 403 and "server.token" in r.text
+    store.close()
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "https://evil.example/"])
+def test_login_never_redirects_off_site(
+    site: tuple[TestClient, Store, Config], target: str
+) -> None:
+    """The login form's next= only leads to a path on this page."""
+    client, _, _ = site
+    csrf = csrf_of(client, "/login")
+    r = client.post(
+        "/login",
+        params={"next": target},
+        data={"token": TOKEN, "csrf": csrf},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == "/"

@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from watchlist.config.loader import is_loopback
 from watchlist.daemon.reload_status import ReloadStatus, read_reload_status
 from watchlist.daemon.web.auth import COOKIE, Auth
 from watchlist.models import Article, Config
@@ -147,6 +148,13 @@ def guarded(ctx: WebContext, handler: Handler) -> Callable[[Request], Awaitable[
     """The endpoint: login required (if a token is set), CSRF on POST, work off the loop."""
 
     async def endpoint(request: Request) -> Response:
+        if not ctx.token and not is_loopback(request.url.hostname or ""):
+            # open only on loopback: a page reached by another name (DNS rebinding) is refused
+            return Response(
+                "this page answers only as 127.0.0.1 or localhost unless server.token is set",
+                status_code=403,
+                headers=SECURITY_HEADERS,
+            )
         if not ctx.auth.allowed(request):
             if request.method == "GET":
                 target = quote(
@@ -175,7 +183,7 @@ def guarded(ctx: WebContext, handler: Handler) -> Callable[[Request], Awaitable[
 def _login_routes(ctx: WebContext) -> list[BaseRoute]:
     async def login(request: Request) -> Response:
         target = request.query_params.get("next", "/")
-        if not target.startswith("/") or target.startswith("//"):
+        if not target.startswith("/") or target.startswith(("//", "/\\")):
             target = "/"
         if request.method == "GET":
             return render(ctx, request, "login.html", target=target, error="")
