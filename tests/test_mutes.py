@@ -151,3 +151,17 @@ def test_cli_mute_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "--for soon" in capsys.readouterr().err
     assert main(["mute", "-c", cfg, "acmee", "--comment", "x"]) == 2
     assert "did you mean 'acme'" in capsys.readouterr().err
+
+
+def test_status_shows_a_muted_alert(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`watchlist status` marks an alert a mute silenced (text and --json)."""
+    cfg = _cli_config(tmp_path)
+    store = Store(tmp_path / "state.db")
+    mute = store.add_mute("acme", T0 + timedelta(days=3650), "quiet", T0)
+    a = article(1)
+    store.record([a], [match(a)], CFG, T0)
+    store.close()
+    main(["status", "-c", str(cfg)])
+    assert f"acme (muted by #{mute.id})" in capsys.readouterr().out
+    main(["status", "-c", str(cfg), "--json"])
+    assert '"muted": 1' in capsys.readouterr().out

@@ -150,7 +150,13 @@ def render_status(snap: StatusSnapshot) -> str:
         out.append("  (none)")
     else:
         rows = [
-            [ago(a.created, now), a.rule, a.source, _clip(a.title, 60), mask(a.url)]
+            [
+                ago(a.created, now),
+                a.rule + (f" (muted by #{a.muted})" if a.muted else ""),
+                a.source,
+                _clip(a.title, 60),
+                mask(a.url),
+            ]
             for a in snap.recent_alerts
         ]
         out += ["  " + ln for ln in table(["when", "rule", "source", "title", "url"], rows)]
@@ -228,6 +234,7 @@ def snapshot_to_json(snap: StatusSnapshot) -> dict[str, Any]:
                 "url": mask(a.url),
                 "source": a.source,
                 "created": _iso(a.created),
+                "muted": a.muted,
             }
             for a in snap.recent_alerts
         ],

@@ -91,6 +91,7 @@ class AlertLine:
     url: str
     source: str
     created: datetime | None
+    muted: int | None = None  # the mute that silenced it: recorded, never sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +184,13 @@ def collect_snapshot(
         for a in store.recent_alerts(recent):
             alerts.append(
                 AlertLine(
-                    a["id"], a["rule"], a["title"], a["url"], a["source"], _aware(a["created"])
+                    a["id"],
+                    a["rule"],
+                    a["title"],
+                    a["url"],
+                    a["source"],
+                    _aware(a["created"]),
+                    a.get("muted"),
                 )
             )
     return StatusSnapshot(

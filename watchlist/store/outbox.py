@@ -169,9 +169,9 @@ class OutboxQueries:
         }
 
     def recent_alerts(self, limit: int = 10) -> list[dict[str, Any]]:
-        """The newest alerts: id, rule, title, url, source, also_in, created."""
+        """The newest alerts: id, rule, title, url, source, also_in, created, muted (mute id)."""
         rows = self.query(
-            "SELECT id, rule, title, url, source, also_in, created FROM alerts"
+            "SELECT id, rule, title, url, source, also_in, created, muted FROM alerts"
             " ORDER BY id DESC LIMIT ?",
             (limit,),
         )

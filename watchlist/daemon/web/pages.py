@@ -143,25 +143,29 @@ def routes(ctx: WebContext) -> list[Route]:
             explains=explains,
         )
 
-    examples_of: dict[int, dict[str, str]] = {}  # by id(config): run once per rule set
+    examples_of: list[tuple[Config, dict[str, str]]] = []  # run once per config in force
 
     def examples(config: Config) -> dict[str, str]:
         """Per rule with examples: "3 of 3 pass", or the failures (``check``'s words)."""
-        if id(config) not in examples_of:
+        if not examples_of or examples_of[0][0] is not config:
             failures: dict[str, list[str]] = {}
             for f in run_examples(config.rules):
                 failures.setdefault(f.rule, []).append(str(f))
-            examples_of.clear()
-            examples_of[id(config)] = {
-                r.name: (
-                    "; ".join(failures[r.name])
-                    if r.name in failures
-                    else f"{len(r.examples)} of {len(r.examples)} pass"
+            examples_of[:] = [
+                (
+                    config,
+                    {
+                        r.name: (
+                            "; ".join(failures[r.name])
+                            if r.name in failures
+                            else f"{len(r.examples)} of {len(r.examples)} pass"
+                        )
+                        for r in config.rules
+                        if r.examples
+                    },
                 )
-                for r in config.rules
-                if r.examples
-            }
-        return examples_of[id(config)]
+            ]
+        return examples_of[0][1]
 
     def rules(request: Request, form: dict[str, str]) -> Response:
         config, now = ctx.config(), ctx.now()
