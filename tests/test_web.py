@@ -377,3 +377,17 @@ def test_login_never_redirects_off_site(
         follow_redirects=False,
     )
     assert r.headers["location"] == "/"
+
+
+def test_tester_reads_watchlists_and_defaults_of_the_rule_files(tmp_path: Path) -> None:
+    """A tested rule may name a watchlist from the rule files and inherits config defaults."""
+    write_config(tmp_path)
+    (tmp_path / "rules" / "lists.yaml").write_text("watchlists:\n  labs: [OpenAI, Anthropic]\n")
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(cfg.read_text() + "defaults:\n  threshold: 93\n")
+    config = load_config(cfg)
+    rule, errors = parse_rule("name: labs\ncompanies: labs\n", config)
+    assert errors == [] and rule is not None
+    assert [e.name for e in rule.companies] == ["OpenAI", "Anthropic"] and rule.threshold == 93
+    rule, errors = parse_rule("name: labs\ncompanies: lab\n", config)
+    assert rule is None and errors == [(2, 12, "unknown watchlist 'lab' (did you mean 'labs'?)")]
