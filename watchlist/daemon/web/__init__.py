@@ -85,8 +85,8 @@ _ENV = jinja2.Environment(
 def _ago(when: datetime | None, now: datetime) -> str:
     if when is None:
         return "never"
-    secs = int((now - when).total_seconds())
-    future, secs = secs < 0, abs(secs)
+    delta = (now - when).total_seconds()
+    future, secs = delta < 0, int(abs(delta))
     if secs >= 86400:
         text = f"{secs // 86400}d" + (f" {secs % 86400 // 3600}h" if secs % 86400 >= 3600 else "")
     elif secs >= 3600:
