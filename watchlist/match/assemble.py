@@ -1,19 +1,21 @@
-"""From accepted runs to Matches: hit selection and SPEC rule 6 (groups, require, exclude).
+"""From accepted runs to Matches: evidence, hit selection and SPEC rule 7 (groups, require,
+exclude).
 
-Both matchers hand over, per rule, the runs that passed ``window_score``, the
-threshold and rule 5, keyed by (group, entry index, field). Hit selection is
-then the same code for both:
-
-for each entry and field, take the candidate runs (over all the entry's terms)
-best first -- highest score, then earliest start, then fewest words, then the
-earlier term -- and keep each one that overlaps no run kept before it. The kept
-runs are reported in text order.
+Both matchers hand over, per rule, the runs that passed ``match_run``, the
+threshold and the capital rule, keyed by (group, entry index, field). The rest is
+the same code for both: ``evidence.judge`` decides, per entry, which runs count
+(all-caps text, ambiguous names, ``not_context``); then, for each entry and field,
+the counting runs (over all the entry's terms and tickers) are taken best first --
+highest score, then earliest start, then fewest words, then the earlier term -- and
+each one that overlaps no run kept before it is kept. Kept runs are reported in
+text order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from watchlist.match.evidence import Judged, judge
 from watchlist.match.normalize import NormText
 from watchlist.match.terms import CAPITALISED_GROUPS, capitalised
 from watchlist.models import FIELDS, Article, Entry, Hit, Match, Rule
@@ -37,7 +39,8 @@ def accepts(rule: Rule, group: str, entry: Entry, norm: NormText, score: float, 
 
 
 def select(cands: Sequence[Candidate]) -> list[Candidate]:
-    """Every non-overlapping best run, in text order (see the module docstring)."""
+    """Every non-overlapping best run, in text order (see the module docstring); ``cands``
+    holds distinct runs."""
     chosen: list[Candidate] = []
     for c in sorted(cands, key=lambda c: (-c[0], c[1], c[2] - c[1], c[3])):
         if all(c[2] <= o[1] or o[2] <= c[1] for o in chosen):
@@ -57,29 +60,58 @@ def rule_fields(rule: Rule) -> tuple[str, ...]:
     return tuple(f for f in FIELDS if f in rule.fields)
 
 
+def term_name(entry: Entry, ti: int) -> str:
+    """The name, alias or ticker with index ``ti`` (tickers follow the terms)."""
+    terms = entry.terms
+    return terms[ti] if ti < len(terms) else entry.tickers[ti - len(terms)]
+
+
+def judged_entry(
+    rule: Rule, group: str, entry: Entry, found: Found, ei: int, norms: Mapping[str, NormText]
+) -> list[Judged]:
+    """Every accepted run of one entry over the rule's fields, judged (``evidence.judge``)."""
+    fields = rule_fields(rule)
+    runs = [
+        (f, c[0], c[1], c[2], c[3])
+        for f in fields
+        for c in sorted(set(found.get((group, ei, f), ())), key=lambda c: (c[1], c[2], c[3]))
+    ]
+    return judge(entry, group, runs, {f: norms[f] for f in fields}) if runs else []
+
+
 def assemble(
     rule: Rule, article: Article, found: Found, norms: Mapping[str, NormText]
 ) -> Match | None:
     """The Match for ``rule`` given its accepted runs, or None when it does not match."""
-    groups = dict(rule_groups(rule))
-    order = {g: n for n, g in enumerate(groups)}
-    fields = rule_fields(rule)
-    keys = sorted(
-        (k for k, v in found.items() if v and k[0] in order and k[2] in fields),
-        key=lambda k: (order[k[0]], k[1], FIELDS.index(k[2])),
-    )
-    hit_groups = {k[0] for k in keys}
-    matched = [g in hit_groups for g in groups if g != "exclude"]
+    groups = rule_groups(rule)
+    counted: dict[tuple[str, int, str], list[Candidate]] = {}
+    evidence: dict[tuple[str, int, str, int, int, int], str] = {}
+    for group, entries in groups:
+        for ei, entry in enumerate(entries):
+            if not any((group, ei, f) in found for f in FIELDS):
+                continue
+            for jd in judged_entry(rule, group, entry, found, ei, norms):
+                if jd.counts:
+                    counted.setdefault((group, ei, jd.field), []).append(
+                        (jd.score, jd.i, jd.j, jd.ti)
+                    )
+                    evidence[(group, ei, jd.field, jd.i, jd.j, jd.ti)] = jd.evidence
+    hit_groups = {k[0] for k in counted}
+    matched = [g in hit_groups for g, _ in groups if g != "exclude"]
     ok = all(matched) if rule.require == "all" else any(matched)
     if not matched or not ok or "exclude" in hit_groups:
         return None
+    entries_of = dict(groups)
     hits: list[Hit] = []
-    for group, ei, fname in keys:
+    for group, ei, fname in counted:  # in group, entry, field order (built so)
         if group == "exclude":
             continue
-        entry = groups[group][ei]
+        entry = entries_of[group][ei]
         norm = norms[fname]
-        for score, i, j, ti in select(found[(group, ei, fname)]):
+        for score, i, j, ti in select(counted[(group, ei, fname)]):
             start, end, text = norm.original(i, j)
-            hits.append(Hit(group, entry.name, entry.terms[ti], text, fname, start, end, score))
+            ev = evidence[(group, ei, fname, i, j, ti)]
+            hits.append(
+                Hit(group, entry.name, term_name(entry, ti), text, fname, start, end, score, ev)
+            )
     return Match(rule.name, article.id, tuple(hits))
