@@ -121,10 +121,13 @@ def sec(root: Path, threshold: float, sample: int, show: bool) -> tuple[float, f
     p = tp / (tp + fp) if tp + fp else 1.0
     r = len(found) / len(real)
     r2 = len(found & names_only) / len(names_only)
+    judged = {k for k, v in label.items() if v == "real"}
+    r3 = len(found & judged) / len(judged)
     print(
         f"SEC list (t={threshold:g}): P {p:.3f} ({tp}/{tp + fp}), R {r:.3f} "
         f"({len(found)}/{len(real)}), R names only {r2:.3f} "
-        f"({len(found & names_only)}/{len(names_only)}), unjudged pairs {unjudged}"
+        f"({len(found & names_only)}/{len(names_only)}), R judged candidates {r3:.3f} "
+        f"({len(found & judged)}/{len(judged)}), unjudged pairs {unjudged}"
     )
     return p, r, check_oracle(rule, arts[:sample], got)
 

@@ -1,7 +1,7 @@
 """Benchmark of the fast matcher against the oracle on the Reuters corpus.
 
-Terms: the SEC company names (entries in ``companies``, each with its ticker as
-an alias), topic phrases (``topics``), and for 100k generated company-like
+Terms: the SEC company names (entries in ``companies``, each with its ticker in
+``tickers``), topic phrases (``topics``), and for 100k generated company-like
 variants. Prints, per (terms, threshold): articles/s on one core, MB/s, p50 and
 p99 per article, compile time, compile peak memory (tracemalloc), matches per
 article, and the speed ratio to the oracle on a sample -- and checks fast ==
@@ -71,7 +71,7 @@ def load_articles(n: int) -> list[Article]:
 def load_entries(total_terms: int) -> tuple[list[Entry], list[Entry]]:
     """(company entries, topic entries) holding ``total_terms`` names and aliases in all."""
     sec = json.loads(SEC.read_text(encoding="utf-8"))
-    companies = [Entry(name=v["title"], aliases=(v["ticker"],)) for v in sec.values()]
+    companies = [Entry(name=v["title"], tickers=(v["ticker"],)) for v in sec.values()]
     topics = [Entry(name=t) for t in TOPICS]
     rng = random.Random(7)
     words = [c.name.split()[0] for c in companies if c.name.split()[0].isalpha()]

@@ -29,6 +29,7 @@ from watchlist.match.terms import LEGAL_FORMS, TermKey, match_run, prepare_term
 from watchlist.match.textctx import at_sentence_start, caseless_at, title_case_at
 from watchlist.models import Entry
 
+ARTICLES = frozenset({"the", "a", "an"})  # "The Gap": an article makes no longer name
 NOT_CONTEXT_WORDS = 5  # SPEC rule 6: a not_context phrase this close vetoes a hit
 LEGAL_EVIDENCE = LEGAL_FORMS | {"spa", "ab", "bv", "kk", "cos"}
 
@@ -97,7 +98,12 @@ def in_longer_name(norm: NormText, i: int, j: int, *, after: bool = True) -> boo
     if i > 0:
         a = norm.starts[i - 1]
         gap = src[norm.ends[i - 1] : norm.starts[i]]
-        if src[a].isupper() and "\n\n" not in gap and not any(c in ".!?:;" for c in gap):
+        if (
+            src[a].isupper()
+            and norm.texts[i - 1] not in ARTICLES
+            and "\n\n" not in gap
+            and not any(c in ".!?:;" for c in gap)
+        ):
             return True
     if after and j < len(norm.texts) and norm.texts[j] not in LEGAL_EVIDENCE:
         gap = src[norm.ends[j - 1] : norm.starts[j]]

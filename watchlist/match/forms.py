@@ -14,7 +14,7 @@ from functools import cache
 # Zipf frequency (log10 of occurrences per billion words, wordfreq's English list) from
 # which a one-word company or exchange name counts as a common English word. Chosen on
 # the development set: docs/matching.md, "Ambiguous names".
-COMMON_ZIPF = 3.4
+COMMON_ZIPF = 3.5
 ACRONYM_MAX = 5  # characters, as written
 _SIBILANT = ("s", "x", "z", "ch", "sh")
 _VOWELS = frozenset("aeiou")
