@@ -86,9 +86,10 @@ def assemble(
     groups = rule_groups(rule)
     counted: dict[tuple[str, int, str], list[Candidate]] = {}
     evidence: dict[tuple[str, int, str, int, int, int], str] = {}
+    present = {(g, ei) for g, ei, _ in found}
     for group, entries in groups:
         for ei, entry in enumerate(entries):
-            if not any((group, ei, f) in found for f in FIELDS):
+            if (group, ei) not in present:
                 continue
             for jd in judged_entry(rule, group, entry, found, ei, norms):
                 if jd.counts:

@@ -32,8 +32,16 @@ from rapidfuzz import fuzz, process
 
 from watchlist.match.assemble import Found, accepts, assemble, entry_threshold, rule_groups
 from watchlist.match.evidence import find_tickers, ticker_names
+from watchlist.match.forms import zipf
 from watchlist.match.normalize import NormText, normalize
-from watchlist.match.terms import SHORT, TermKey, match_run, max_run, prepare_term
+from watchlist.match.terms import (
+    MAX_PIECES,
+    SHORT,
+    TermKey,
+    compact_max,
+    match_run,
+    prepare_term,
+)
 from watchlist.models import FIELDS, Article, Entry, Match, Rule
 
 CACHE_LIMIT = 200_000  # article words whose fuzzy stand-ins are remembered
@@ -58,6 +66,23 @@ def length_bounds(m: int, t: float) -> tuple[int, int]:
     lo = math.ceil(m * t / (200 - t) - 1e-6)
     hi = math.floor(m * (200 - t) / t + 1e-6)
     return max(lo, 1), hi
+
+
+COMMON_ANCHOR = 6.0  # Zipf frequency above which a word is too common to anchor on
+
+
+def _anchor_position(key: TermKey) -> int | None:
+    """The word a term is looked up by: of the words that may not be fuzzy, the least
+    common in English; None (the fuzzy first word) when there is none, or when that word
+    is very common ("of", "and") and the first word may be fuzzy. A speed choice only:
+    every position gives every run."""
+    fixed = [p for p, fz in enumerate(key.fuzzy) if not fz]
+    if not fixed:
+        return None
+    p = min(fixed, key=lambda p: (zipf(key.words[p].casefold()), p))
+    if key.fuzzy[0] and zipf(key.words[p].casefold()) > COMMON_ANCHOR:
+        return None
+    return p
 
 
 class Matcher:
@@ -108,7 +133,7 @@ class Matcher:
         fuzzy_t: list[float] = []
         for tid, key in enumerate(self._keys):
             c = int(key.cased)
-            p = next((p for p, fz in enumerate(key.fuzzy) if not fz), None)
+            p = _anchor_position(key)
             anchors = self._anchor[c]
             for form in key.forms[p if p is not None else 0]:
                 anchors.setdefault(form, []).append((tid, p or 0))
@@ -124,7 +149,9 @@ class Matcher:
             for form in key.compact:
                 self._compact[c].setdefault(form, []).append(tid)
                 self._longest = max(self._longest, len(form))
-            self._span = max(self._span, max_run(key))
+        self._span = MAX_PIECES
+        self._k = [key.k for key in self._keys]
+        self._cmax = [compact_max(key) for key in self._keys]
         self._fuzzy_min = min(fuzzy_t, default=100.0)
 
     def _fuzzy(self, c: int, w: str) -> tuple[str, ...]:
@@ -155,7 +182,7 @@ class Matcher:
     def _propose(self, norm: NormText) -> set[tuple[int, int, int]]:
         """Every (term id, i, j) that can pass ``match_run`` (see the module docstring)."""
         n = len(norm.texts)
-        keys = self._keys
+        k, cmax = self._k, self._cmax
         cands: set[tuple[int, int, int]] = set()
         add = cands.add
         for c, words in ((0, norm.texts), (1, norm.cased)):
@@ -168,14 +195,14 @@ class Matcher:
                 for i, w in at + [(i, w) for i, w in poss if w in anchors]:
                     for tid, p in anchors[w]:
                         s = i - p
-                        if s >= 0 and s + keys[tid].k <= n:
-                            add((tid, s, s + keys[tid].k))
+                        if s >= 0 and s + k[tid] <= n:
+                            add((tid, s, s + k[tid]))
             if fuzzy_first:
                 firsts = [(i, t0) for i, w in enumerate(words) for t0 in self._fuzzy(c, w)]
                 for i, t0 in firsts + [(i, w) for i, w in poss if w in first_tids]:
                     for tid in first_tids[t0]:
-                        if i + keys[tid].k <= n:
-                            add((tid, i, i + keys[tid].k))
+                        if i + k[tid] <= n:
+                            add((tid, i, i + k[tid]))
             if compact:
                 longest, span = self._longest, self._span
                 for i in range(n):
@@ -185,7 +212,7 @@ class Matcher:
                         if len(joined) > longest:
                             break
                         for tid in compact.get(joined, ()):
-                            if r <= max_run(keys[tid]):
+                            if r <= cmax[tid]:
                                 add((tid, i, i + r))
         return cands
 

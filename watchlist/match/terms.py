@@ -53,9 +53,11 @@ class TermKey:
     fuzzy: tuple[bool, ...] = field(init=False, compare=False)
     compact: frozenset[str] = field(init=False, compare=False)
     title: str = field(init=False, compare=False)
+    k: int = field(init=False, compare=False)  # the term's word count
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
+        set_(self, "k", len(self.words))
         forms = tuple(word_forms(w) if self.plural else frozenset({w}) for w in self.words)
         set_(self, "forms", forms)
         set_(
@@ -73,11 +75,6 @@ class TermKey:
         set_(self, "compact", frozenset(head + f for f in forms[-1]))
         joined = "".join(self.words)
         set_(self, "title", joined[:1] + joined[1:].lower() if self.title_case else "")
-
-    @property
-    def k(self) -> int:
-        """The term's word count."""
-        return len(self.words)
 
     @property
     def text(self) -> str:
@@ -145,9 +142,18 @@ def prepare_term(term: str, group: str, entry: Entry) -> TermKey | None:
     )
 
 
+MAX_PIECES = 3  # a term written together or apart matches runs of at most this many words
+
+
+def compact_max(key: TermKey) -> int:
+    """The most words a run may have to match the term written together or apart: one
+    more than the term, at most MAX_PIECES (``Walmart``/``Wal Mart``, ``WORLDBANK``)."""
+    return min(key.k + 1, MAX_PIECES)
+
+
 def max_run(key: TermKey) -> int:
-    """The longest run (in words) the term can match: its words written apart."""
-    return key.k + 1
+    """The longest run (in words) that can match the term."""
+    return max(key.k, compact_max(key))
 
 
 def match_run(
@@ -158,8 +164,8 @@ def match_run(
     Word by word (a run of the term's word count): each word one of the term word's forms,
     or, for a word the term allows to be fuzzy, one beginning with the same character and
     scoring at least ``threshold``; a 4-5 letter acronym also in Title case where it is not
-    the first word of a sentence. Else the run written together or apart (1..k+1 words)
-    equals the term's words written together. The score is the lowest word score.
+    the first word of a sentence. Else the run written together or apart (1..``compact_max``
+    words) equals the term's words written together. The score is the lowest word score.
     """
     words = norm.cased if key.cased else norm.texts
     fuzzy: tuple[float, str] | None = None
@@ -194,7 +200,7 @@ def match_run(
             if score == 100.0:
                 return score, reading
             fuzzy = (score, reading)
-    if 1 <= j - i <= max_run(key) and "".join(words[i:j]) in key.compact:
+    if 1 <= j - i <= compact_max(key) and "".join(words[i:j]) in key.compact:
         return 100.0, "written together or apart"
     return fuzzy
 
