@@ -27,7 +27,7 @@ from functools import cache
 from watchlist.match.normalize import NormText
 from watchlist.match.terms import LEGAL_FORMS, TermKey, match_run, prepare_term
 from watchlist.match.textctx import at_sentence_start, caseless_at, title_case_at
-from watchlist.models import Entry
+from watchlist.models import Entry, Rule
 
 ARTICLES = frozenset({"the", "a", "an"})  # "The Gap": an article makes no longer name
 NOT_CONTEXT_WORDS = 5  # SPEC rule 6: a not_context phrase this close vetoes a hit
@@ -210,3 +210,25 @@ def judge(
             ev = f"confirmed in mixed-case text: {mixed_ev}" if ok else ""
             out[n] = Judged(f, s, i, j, ti, ok, ev, why)
     return [out[n] for n in range(len(runs))]
+
+
+def ambiguous_terms(rules: Sequence[Rule]) -> list[tuple[Rule, str, Entry, str]]:
+    """(rule, group, entry, term) of every ambiguous name or alias in ``rules`` (rule 6)
+    whose entry gives no ``tickers`` or ``context`` yet, for ``watchlist check``'s notes."""
+    out: list[tuple[Rule, str, Entry, str]] = []
+    for rule in rules:
+        for group, entries in rule.groups():
+            for entry in entries:
+                for term, key in zip(entry.terms, entry_keys(entry, group), strict=True):
+                    if key is not None and key.ambiguous and not (entry.tickers or entry.context):
+                        out.append((rule, group, entry, term))
+    return out
+
+
+def ambiguity_note(entry: Entry, term: str) -> str:
+    """SPEC's note for one ambiguous name."""
+    return (
+        f"`{term}` is also a common word: it will alert only with evidence — add "
+        f"`tickers: [...]` or `context: [...]`, or `ambiguous: false`"
+        + (f" (entry {entry.name!r})" if term != entry.name else "")
+    )
