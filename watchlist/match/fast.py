@@ -122,33 +122,47 @@ class Matcher:
         self._compile()
 
     def _compile(self) -> None:
-        # per comparison (cased or folded): anchors, compact forms, fuzzy first words
-        self._anchor: tuple[dict[str, list[tuple[int, int]]], ...] = ({}, {})
+        # per comparison (cased or folded): anchors, compact forms, fuzzy first words.
+        # Anchored terms are grouped by (anchor position p, a neighbour position q, the
+        # first character of the term's word at q): every word of a word-by-word run
+        # begins with its term word's first character (forms and fuzzy stand-ins do), so
+        # a group is tried only where the article's word at q begins with it.
+        anchor: tuple[dict[str, dict[tuple[int, int, str], list[int]]], ...] = ({}, {})
+        firsts: tuple[dict[str, dict[str, list[int]]], ...] = ({}, {})
         self._compact: tuple[dict[str, list[int]], ...] = ({}, {})
         self._first: tuple[dict[tuple[str, int], list[str]], ...] = ({}, {})
-        self._first_tids: tuple[dict[str, list[int]], ...] = ({}, {})
         self._cache: tuple[dict[str, tuple[str, ...]], ...] = ({}, {})
         self._longest = 0
-        self._span = 1
         fuzzy_t: list[float] = []
         for tid, key in enumerate(self._keys):
             c = int(key.cased)
             p = _anchor_position(key)
-            anchors = self._anchor[c]
-            for form in key.forms[p if p is not None else 0]:
-                anchors.setdefault(form, []).append((tid, p or 0))
+            a = p or 0
+            q = a + 1 if a + 1 < key.k else a - 1
+            group = (a, q, key.words[q][0] if q >= 0 else "")
+            table = anchor[c]
+            for form in key.forms[a]:
+                table.setdefault(form, {}).setdefault(group, []).append(tid)
             if key.k == 1 and key.title:
-                anchors.setdefault(key.title, []).append((tid, 0))
+                table.setdefault(key.title, {}).setdefault(group, []).append(tid)
             if p is None:
                 w = key.words[0]
-                tids = self._first_tids[c].setdefault(w, [])
-                if not tids:
+                by_next = firsts[c].setdefault(w, {})
+                if not by_next:
                     self._first[c].setdefault((w[0], len(w)), []).append(w)
-                tids.append(tid)
+                by_next.setdefault(key.words[1][0] if key.k > 1 else "", []).append(tid)
                 fuzzy_t.append(self._min_t[tid])
             for form in key.compact:
                 self._compact[c].setdefault(form, []).append(tid)
                 self._longest = max(self._longest, len(form))
+        self._anchor = tuple(
+            {form: [(p, q, ch, tids) for (p, q, ch), tids in groups.items()]
+             for form, groups in table.items()}
+            for table in anchor
+        )  # fmt: skip
+        self._first_tids = tuple(
+            {w: list(by_next.items()) for w, by_next in table.items()} for table in firsts
+        )
         self._span = MAX_PIECES
         self._k = [key.k for key in self._keys]
         self._cmax = [compact_max(key) for key in self._keys]
@@ -187,22 +201,29 @@ class Matcher:
         add = cands.add
         for c, words in ((0, norm.texts), (1, norm.cased)):
             anchors, compact = self._anchor[c], self._compact[c]
-            first_tids, fuzzy_first = self._first_tids[c], self._first[c]
+            first_tids = self._first_tids[c]
             # a possessive dropped from a word may belong to the name ("Moody's": MOODYS)
             poss = [(i, words[i] + s) for i in norm.poss for s in ("s", "S")]
             if anchors:
                 at = [(i, w) for i, w in enumerate(words) if w in anchors]
                 for i, w in at + [(i, w) for i, w in poss if w in anchors]:
-                    for tid, p in anchors[w]:
+                    for p, q, ch, tids in anchors[w]:
                         s = i - p
-                        if s >= 0 and s + k[tid] <= n:
-                            add((tid, s, s + k[tid]))
-            if fuzzy_first:
-                firsts = [(i, t0) for i, w in enumerate(words) for t0 in self._fuzzy(c, w)]
-                for i, t0 in firsts + [(i, w) for i, w in poss if w in first_tids]:
-                    for tid in first_tids[t0]:
-                        if i + k[tid] <= n:
-                            add((tid, i, i + k[tid]))
+                        if s < 0 or (q >= 0 and (s + q >= n or words[s + q][0] != ch)):
+                            continue
+                        for tid in tids:
+                            if s + k[tid] <= n:
+                                add((tid, s, s + k[tid]))
+            if first_tids:
+                found = [(i, t0) for i, w in enumerate(words) for t0 in self._fuzzy(c, w)]
+                for i, t0 in found + [(i, w) for i, w in poss if w in first_tids]:
+                    nxt = words[i + 1][0] if i + 1 < n else ""
+                    for ch, tids in first_tids[t0]:
+                        if ch and ch != nxt:
+                            continue
+                        for tid in tids:
+                            if i + k[tid] <= n:
+                                add((tid, i, i + k[tid]))
             if compact:
                 longest, span = self._longest, self._span
                 for i in range(n):

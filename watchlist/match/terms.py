@@ -23,6 +23,7 @@ from watchlist.models import Entry
 
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 
+MAX_PIECES = 3  # a term written together or apart matches runs of at most this many words
 SHORT = 5  # SPEC rule 3: words of 5 characters or fewer stand unchanged
 CAPITALISED_GROUPS = frozenset({"companies", "exchanges"})  # SPEC rule 5
 FORM_GROUPS = frozenset({"topics", "keywords"})  # SPEC rule 2: plural and singular
@@ -54,10 +55,12 @@ class TermKey:
     compact: frozenset[str] = field(init=False, compare=False)
     title: str = field(init=False, compare=False)
     k: int = field(init=False, compare=False)  # the term's word count
+    cmax: int = field(init=False, compare=False)  # ``compact_max``
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "k", len(self.words))
+        set_(self, "cmax", min(len(self.words) + 1, MAX_PIECES))
         forms = tuple(word_forms(w) if self.plural else frozenset({w}) for w in self.words)
         set_(self, "forms", forms)
         set_(
@@ -142,13 +145,10 @@ def prepare_term(term: str, group: str, entry: Entry) -> TermKey | None:
     )
 
 
-MAX_PIECES = 3  # a term written together or apart matches runs of at most this many words
-
-
 def compact_max(key: TermKey) -> int:
     """The most words a run may have to match the term written together or apart: one
     more than the term, at most MAX_PIECES (``Walmart``/``Wal Mart``, ``WORLDBANK``)."""
-    return min(key.k + 1, MAX_PIECES)
+    return key.cmax
 
 
 def max_run(key: TermKey) -> int:
@@ -200,7 +200,7 @@ def match_run(
             if score == 100.0:
                 return score, reading
             fuzzy = (score, reading)
-    if 1 <= j - i <= compact_max(key) and "".join(words[i:j]) in key.compact:
+    if j - i <= key.cmax and "".join(words[i:j]) in key.compact:
         return 100.0, "written together or apart"
     return fuzzy
 
