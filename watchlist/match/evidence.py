@@ -112,6 +112,18 @@ def in_longer_name(norm: NormText, i: int, j: int, *, after: bool = True) -> boo
     return False
 
 
+def capitalised_mid_sentence(norm: NormText, i: int, j: int) -> bool:
+    """The run begins with a capital in the middle of a sentence that is not title case,
+    and not inside a longer capitalised name: where a common word would be lower case."""
+    src, at = norm.source, norm.starts[i]
+    return (
+        src[at].isupper()
+        and not at_sentence_start(src, at)
+        and not in_longer_name(norm, i, j)
+        and not title_case_at(src, at, norm.ends[j - 1])
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Judged:
     """One run of an entry and whether it counts, with the evidence or the reason."""
@@ -136,8 +148,13 @@ def judge(
     keys = entry_keys(entry, group)
     nt = len(entry.terms)
 
+    seen: dict[tuple[str, int], bool] = {}
+
     def mixed(f: str, i: int) -> bool:
-        return not caseless_at(norms[f].source, norms[f].starts[i])
+        got = seen.get((f, i))
+        if got is None:
+            got = seen[(f, i)] = not caseless_at(norms[f].source, norms[f].starts[i])
+        return got
 
     def vetoed(f: str, i: int, j: int) -> str:
         for p in entry.not_context:
@@ -157,6 +174,7 @@ def judge(
             live.append((n, run))
     evidence: list[tuple[str, bool]] = []  # (what, found in mixed-case text)
     pending: list[tuple[int, Run, bool]] = []  # (index, run, ambiguous)
+    capitals: list[tuple[str, int, int]] = []  # ambiguous runs: capital evidence to test
     for n, run in live:
         f, s, i, j, ti = run
         key = keys[ti] if ti < nt else None
@@ -182,20 +200,17 @@ def judge(
                 and not in_longer_name(norm, i, i + 1, after=False)
             ):
                 evidence.append((f"followed by {norm.cased[j]!r}", mixed(f, i)))
-            src, at = norm.source, norm.starts[i]
-            if (
-                mixed(f, i)
-                and src[at].isupper()
-                and not at_sentence_start(src, at)
-                and not title_case_at(src, at, norm.ends[j - 1])
-                and not in_longer_name(norm, i, j)
-            ):
-                evidence.append(("capitalised mid-sentence", True))
+            capitals.append((f, i, j))
     if entry.context and pending:
         for p in entry.context:
             for f, norm in norms.items():
                 for a, _ in phrase_spans(p, norm):
                     evidence.append((f"context {p!r}", mixed(f, a)))
+    if not any(m for _, m in evidence):  # the costliest evidence, looked for only if needed
+        for f, i, j in capitals:
+            if capitalised_mid_sentence(norms[f], i, j) and mixed(f, i):
+                evidence.append(("capitalised mid-sentence", True))
+                break
     any_ev = evidence[0][0] if evidence else ""
     mixed_ev = next((e for e, m in evidence if m), "")
     for n, (f, s, i, j, ti), ambiguous in pending:

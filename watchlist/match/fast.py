@@ -76,9 +76,13 @@ def _anchor_position(key: TermKey) -> int | None:
     common in English; None (the fuzzy first word) when there is none, or when that word
     is very common ("of", "and") and the first word may be fuzzy. A speed choice only:
     every position gives every run."""
+    if key.k == 1:
+        return 0
     fixed = [p for p, fz in enumerate(key.fuzzy) if not fz]
     if not fixed:
         return None
+    if len(fixed) == 1 and not key.fuzzy[0]:
+        return 0
     p = min(fixed, key=lambda p: (zipf(key.words[p].casefold()), p))
     if key.fuzzy[0] and zipf(key.words[p].casefold()) > COMMON_ANCHOR:
         return None
@@ -141,7 +145,7 @@ class Matcher:
             q = a + 1 if a + 1 < key.k else a - 1
             group = (a, q, key.words[q][0] if q >= 0 else "")
             table = anchor[c]
-            for form in key.forms[a]:
+            for form in key.forms[a] if key.plural else (key.words[a],):
                 table.setdefault(form, {}).setdefault(group, []).append(tid)
             if key.k == 1 and key.title:
                 table.setdefault(key.title, {}).setdefault(group, []).append(tid)

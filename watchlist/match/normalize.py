@@ -31,7 +31,7 @@ _ASCII_FOLD = bytes(ord(chr(c).lower()) if c in _ASCII_WORD_CHARS else 32 for c 
 _ASCII_IS_WORD = bytes(int(c in _ASCII_WORD_CHARS) for c in range(256))
 
 # a run of two or more single letters, each directly followed by a dot ("U.S.", "A.I.")
-_DOTTED = re.compile(r"(?<![^\W_])(?:[^\W\d_]\.){2,}")
+DOTTED = re.compile(r"(?<![^\W_])(?:[^\W\d_]\.){2,}")
 
 # (kind, cased, folded) per output character; kind 0 separator, 1 word, 2 CJK word
 _CharOut = tuple[tuple[int, str, str], ...]
@@ -94,7 +94,7 @@ def _merge_dotted(
     source: str, texts: list[str], cased: list[str], starts: list[int], ends: list[int]
 ) -> None:
     """Each run of dotted single letters (``U.S.``) made one word, in place."""
-    for m in reversed(list(_DOTTED.finditer(source))):
+    for m in reversed(list(DOTTED.finditer(source))):
         a = bisect_left(starts, m.start())
         b = bisect_left(starts, m.end())
         if b - a < 2 or any(len(cased[n]) != 1 or is_cjk(cased[n]) for n in range(a, b)):

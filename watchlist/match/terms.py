@@ -17,7 +17,7 @@ from functools import cache
 from rapidfuzz import fuzz
 
 from watchlist.match.forms import acronym_letters, is_acronym, is_common_word, word_forms
-from watchlist.match.normalize import NormText, normalize
+from watchlist.match.normalize import DOTTED, NormText, normalize
 from watchlist.match.textctx import at_sentence_start
 from watchlist.models import Entry
 
@@ -50,7 +50,7 @@ class TermKey:
     title_case: bool  # an acronym of 4-5 letters: also Title case, not at a sentence start
     ambiguous: bool  # SPEC rule 6: a hit needs evidence
     common: bool = False  # an acronym that is also a common word (``SET``, ``WHO``)
-    forms: tuple[frozenset[str], ...] = field(init=False, compare=False)
+    forms: tuple[frozenset[str], ...] = field(init=False, compare=False)  # () unless plural
     fuzzy: tuple[bool, ...] = field(init=False, compare=False)
     compact: frozenset[str] = field(init=False, compare=False)
     title: str = field(init=False, compare=False)
@@ -59,24 +59,23 @@ class TermKey:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "k", len(self.words))
-        set_(self, "cmax", min(len(self.words) + 1, MAX_PIECES))
-        forms = tuple(word_forms(w) if self.plural else frozenset({w}) for w in self.words)
+        words = self.words
+        k = len(words)
+        set_(self, "k", k)
+        set_(self, "cmax", min(k + 1, MAX_PIECES))
+        joined = "".join(words)
+        if self.plural:
+            forms = tuple(map(word_forms, words))
+            set_(self, "compact", frozenset(joined[: -len(words[-1])] + f for f in forms[-1]))
+        else:
+            forms = ()  # a word's only form is itself
+            set_(self, "compact", frozenset((joined,)))
         set_(self, "forms", forms)
-        set_(
-            self,
-            "fuzzy",
-            tuple(
-                not self.exact
-                and len(self.words) > 1
-                and len(w) > SHORT
-                and not any(c.isdigit() for c in w)
-                for w in self.words
-            ),
-        )
-        head = "".join(self.words[:-1])
-        set_(self, "compact", frozenset(head + f for f in forms[-1]))
-        joined = "".join(self.words)
+        # words are letters and digits only: "no digit" is isalpha
+        if self.exact or k == 1:
+            set_(self, "fuzzy", (False,) * k)
+        else:
+            set_(self, "fuzzy", tuple([len(w) > SHORT and w.isalpha() for w in words]))
         set_(self, "title", joined[:1] + joined[1:].lower() if self.title_case else "")
 
     @property
@@ -104,11 +103,11 @@ def strip_legal(folded: list[str], cased: list[str]) -> int:
 def term_words(raw: str) -> tuple[list[str], list[str]]:
     """(folded, cased) words of a term: ``normalize``'s, cheaper for plain-ASCII names.
 
-    Without an apostrophe or a dot no possessive is dropped and no letters are merged,
+    Without an apostrophe or dotted letters no possessive is dropped and no letters merge,
     and ASCII letters and digits are exactly the word characters, so the words are the
     regex's runs (tests check this).
     """
-    if raw.isascii() and "'" not in raw and "." not in raw:
+    if raw.isascii() and "'" not in raw and ("." not in raw or not DOTTED.search(raw)):
         return _ASCII_WORD.findall(raw.lower()), _ASCII_WORD.findall(raw)
     norm = normalize(raw)
     return list(norm.texts), list(norm.cased)
@@ -176,7 +175,7 @@ def match_run(
             t = key.words[p]
             if w == t:
                 continue
-            if w in key.forms[p]:
+            if key.plural and w in key.forms[p]:
                 reading = "plural or singular" if reading == "exact" else reading
                 continue
             if i + p in norm.poss and len(t) > SHORT and (w + "s" == t or w + "S" == t):
