@@ -62,3 +62,18 @@ def test_offsets_slice_the_field_on_reuters() -> None:
                     assert art.field(h.field)[h.start : h.end] == h.text
                     seen += 1
     assert seen > 0
+
+
+def test_crossing_hits_of_two_entries_cancel() -> None:
+    """Runs of two entries that cross ("First National" / "National Bank") both go."""
+    rule = Rule(
+        name="r",
+        require="any",
+        companies=(Entry("FIRST NATIONAL CORP"), Entry("NATIONAL BANK HOLDINGS CORP")),
+    )
+    art = Article(id="a", body="loans from First National Bank of Chicago rose")
+    assert build_matcher([rule]).match(art) == oracle_match([rule], art) == []
+    alone = Article(id="b", body="loans from First National rose")
+    assert [h.text for m in build_matcher([rule]).match(alone) for h in m.hits] == [
+        "First National"
+    ]

@@ -4,7 +4,8 @@ exclude).
 Both matchers hand over, per rule, the runs that passed ``match_run``, the
 threshold and the capital rule, keyed by (group, entry index, field). The rest is
 the same code for both: ``evidence.judge`` decides, per entry, which runs count
-(all-caps text, ambiguous names, ``not_context``); then, for each entry and field,
+(all-caps text, ambiguous names, ``not_context``); runs that cross a run of another
+entry of the same group are dropped (``uncross``); then, for each entry and field,
 the counting runs (over all the entry's terms and tickers) are taken best first --
 highest score, then earliest start, then fewest words, then the earlier term -- and
 each one that overlaps no run kept before it is kept. Kept runs are reported in
@@ -66,6 +67,36 @@ def term_name(entry: Entry, ti: int) -> str:
     return terms[ti] if ti < len(terms) else entry.tickers[ti - len(terms)]
 
 
+def uncross(
+    counted: dict[tuple[str, int, str], list[Candidate]],
+) -> dict[tuple[str, int, str], list[Candidate]]:
+    """Without the runs that cross a run of another entry of the same group in the same
+    field ("First National" and "National Bank" in "First National Bank of Chicago"):
+    the text names something longer than either entry."""
+    spans: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
+    for (g, ei, f), cands in counted.items():
+        spans.setdefault((g, f), []).extend((c[1], c[2], ei) for c in cands)
+    crossed: set[tuple[str, str, int, int, int]] = set()
+    for (g, f), runs in spans.items():
+        if len(runs) < 2:
+            continue
+        runs.sort()
+        for n, (a, b, e) in enumerate(runs):
+            for a2, b2, e2 in runs[n + 1 :]:
+                if a2 >= b:
+                    break
+                if e2 != e and a < a2 < b < b2:
+                    crossed.update({(g, f, a, b, e), (g, f, a2, b2, e2)})
+    if not crossed:
+        return counted
+    out: dict[tuple[str, int, str], list[Candidate]] = {}
+    for (g, ei, f), cands in counted.items():
+        kept = [c for c in cands if (g, f, c[1], c[2], ei) not in crossed]
+        if kept:
+            out[(g, ei, f)] = kept
+    return out
+
+
 def judged_entry(
     rule: Rule, group: str, entry: Entry, found: Found, ei: int, norms: Mapping[str, NormText]
 ) -> list[Judged]:
@@ -97,6 +128,7 @@ def assemble(
                         (jd.score, jd.i, jd.j, jd.ti)
                     )
                     evidence[(group, ei, jd.field, jd.i, jd.j, jd.ti)] = jd.evidence
+    counted = uncross(counted)
     hit_groups = {k[0] for k in counted}
     matched = [g in hit_groups for g, _ in groups if g != "exclude"]
     ok = all(matched) if rule.require == "all" else any(matched)
