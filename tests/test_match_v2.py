@@ -77,3 +77,24 @@ def test_crossing_hits_of_two_entries_cancel() -> None:
     assert [h.text for m in build_matcher([rule]).match(alone) for h in m.hits] == [
         "First National"
     ]
+
+
+def test_rule_files_read_the_v2_entry_keys(tmp_path: Path) -> None:
+    """tickers (a string or a list), context, not_context and ambiguous are entry keys."""
+    from watchlist.rules import load_rules
+
+    path = tmp_path / "r.yaml"
+    path.write_text(
+        "- name: shops\n  companies:\n    - name: Target\n      tickers: TGT\n"
+        "      context: [retailer]\n      not_context: [target price]\n"
+        "    - {name: Apple, tickers: [AAPL, APC.F], ambiguous: false}\n",
+        encoding="utf-8",
+    )
+    (rule,) = load_rules([path])
+    target, apple = rule.companies
+    assert (target.tickers, target.context, target.not_context) == (
+        ("TGT",),
+        ("retailer",),
+        ("target price",),
+    )
+    assert (apple.tickers, apple.ambiguous, target.ambiguous) == (("AAPL", "APC.F"), False, None)
