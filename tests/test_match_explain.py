@@ -141,3 +141,20 @@ def test_command_json(setup: Path) -> None:
     assert data["matched"] is True
     [entry] = data["groups"][0]["entries"]
     assert [h["text"] for h in entry["hits"]] == ["科创板"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "text", "shown"),
+    [
+        (Entry("Target", tickers=("TGT",)), "Target said (NYSE: TGT) so", "evidence: ticker TGT"),
+        (Entry("Target"), "Target said so", "ambiguous name: no evidence in the article"),
+        (Entry("Apple", not_context=("pie",)), "the Apple pie", "not_context 'pie' within 5 words"),
+        (Entry("OPEC"), "OPEC MEETS", "(exact; acronym: same capitals; text without lower case"),
+        (Entry("IPO"), "two IPOs", "(plural or singular; acronym: same capitals)"),
+    ],
+)
+def test_explain_shows_reading_and_evidence(entry: Entry, text: str, shown: str) -> None:
+    """explain says which word form and case reading matched and which evidence counted."""
+    group = "keywords" if entry.name == "IPO" else "companies"
+    rule = Rule(name="r", **{group: (entry,)})  # type: ignore[arg-type]
+    assert shown in explain(rule, Article(id="a", body=text)).format()

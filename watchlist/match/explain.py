@@ -159,7 +159,7 @@ def _why_not(
     words = norm.cased if key.cased else norm.texts
     run = words[i:j]
     reasons: list[str] = []
-    if key.k == 1:
+    if key.k == 1 and match_run(key, norm, i, j, threshold) is None:
         case = " in the same capitals" if key.cased else ""
         reasons.append(f"one-word term: needs the very word {key.text!r}{case} or its forms")
     elif "".join(c for c in " ".join(run) if c.isdigit()) != digits_of(key.text):
@@ -228,11 +228,10 @@ def _entry(
                             tried.append(span(f, i, j, ti, score, tuple(reasons)))
         tried.sort(key=lambda s: (-s.score, FIELDS.index(s.field), s.start))
         if near:
-            best = near[0]
-            near = near[1:]
+            best, near = near[0], near[1:]
         elif tried:
-            best = tried[0]
-        near.extend(s for s in tried[1:] if s.score >= threshold - NEAR)
+            best, tried = tried[0], tried[1:]
+        near.extend(s for s in tried if s.score >= threshold - NEAR)
     return EntryReport(entry.name, threshold, tuple(hits), best, tuple(near[:MAX_NEAR]))
 
 
