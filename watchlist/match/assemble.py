@@ -33,7 +33,7 @@ def entry_threshold(rule: Rule, entry: Entry) -> float:
 
 
 def accepts(rule: Rule, group: str, entry: Entry, norm: NormText, score: float, i: int) -> bool:
-    """The threshold and SPEC rule 5 for a run whose ``window_score`` was ``score``."""
+    """The threshold and the capital rule (SPEC rule 5) for a run ``match_run`` scored ``score``."""
     if score < entry_threshold(rule, entry):
         return False
     return group not in CAPITALISED_GROUPS or capitalised(norm, i)
