@@ -239,7 +239,17 @@ def test_scan_json_follows_the_spec_schema() -> None:
     assert set(seed) == {"article", "rule", "title", "url", "score", "hits"}
     assert "utm_" not in seed["url"]
     hit = seed["hits"][0]
-    assert set(hit) == {"group", "entry", "term", "text", "field", "start", "end", "score"}
+    assert set(hit) == {
+        "group",
+        "entry",
+        "term",
+        "text",
+        "field",
+        "start",
+        "end",
+        "score",
+        "evidence",
+    }
     groups = {h["group"] for h in seed["hits"]}
     assert {"topics", "exchanges", "keywords"} <= groups
 

@@ -16,22 +16,29 @@ from watchlist.models import Article, Entry, Rule
 
 def test_near_miss_with_reason() -> None:
     """A run scoring just under the threshold is listed as a near miss, with its score."""
-    rule = Rule(name="r", companies=(Entry("OpenAI"),), threshold=85)
-    ex = explain(rule, Article(id="a", body="says OpenAl today"))
+    rule = Rule(name="r", companies=(Entry("Pacific Gateway"),), threshold=95)
+    ex = explain(rule, Article(id="a", body="says Pacific Gatway today"))
     assert not ex.matched
     [entry] = ex.groups[0].entries
-    assert entry.best is not None and entry.best.text == "OpenAl"
-    assert entry.best.reasons == ("score 83.3 is below the threshold 85",)
-    assert "83.3 < 85" in str(ex) and "NOT MATCHED" in str(ex)
+    assert entry.best is not None and entry.best.text == "Pacific Gatway"
+    assert entry.best.reasons == (
+        "score 92.3 of 'gatway' against 'gateway' is below the threshold 95",
+    )
+    assert "92.3 < 95" in str(ex) and "NOT MATCHED" in str(ex)
 
 
 @pytest.mark.parametrize(
     ("entry", "group", "text", "reason"),
     [
-        (Entry("Goldman Sachs BDC"), "companies", "Goldman Sachs and", "short word 'bdc'"),
+        (
+            Entry("Goldman Sachs BDC"),
+            "companies",
+            "Goldman Sachs and",
+            "word 'bdc' of the term is not there unchanged",
+        ),
         (Entry("Orange"), "companies", "an orange", "must start with a capital"),
         (Entry("Boeing 737"), "topics", "Boeing 747", "digits differ"),
-        (Entry("WHO"), "topics", "who", "in the same case"),
+        (Entry("WHO"), "topics", "who", "in the same capitals"),
     ],
 )
 def test_reasons(entry: Entry, group: str, text: str, reason: str) -> None:
@@ -134,3 +141,20 @@ def test_command_json(setup: Path) -> None:
     assert data["matched"] is True
     [entry] = data["groups"][0]["entries"]
     assert [h["text"] for h in entry["hits"]] == ["科创板"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "text", "shown"),
+    [
+        (Entry("Target", tickers=("TGT",)), "Target said (NYSE: TGT) so", "evidence: ticker TGT"),
+        (Entry("Target"), "Target said so", "ambiguous name: no evidence in the article"),
+        (Entry("Apple", not_context=("pie",)), "the Apple pie", "not_context 'pie' within 5 words"),
+        (Entry("OPEC"), "OPEC MEETS", "(exact; acronym: same capitals; text without lower case"),
+        (Entry("IPO"), "two IPOs", "(plural or singular; acronym: same capitals)"),
+    ],
+)
+def test_explain_shows_reading_and_evidence(entry: Entry, text: str, shown: str) -> None:
+    """explain says which word form and case reading matched and which evidence counted."""
+    group = "keywords" if entry.name == "IPO" else "companies"
+    rule = Rule(name="r", **{group: (entry,)})  # type: ignore[arg-type]
+    assert shown in explain(rule, Article(id="a", body=text)).format()

@@ -15,8 +15,10 @@ VOCAB = [
     "ai", "who", "sse", "nasdaq", "科", "创", "板", "apple", "inc", "tesla", "goldman",
     "sachs", "bdc", "3m", "x1", "quantum", "computing", "bank", "of", "america", "said",
     "interest", "pinterest", "orange", "range", "fusion", "société", "générale", "co",
+    "target", "corp", "ipo", "ipos", "batteries", "battery", "wal", "mart", "walmart",
+    "moodys", "u.s.", "a.i.", "opec", "set", "gap", "unit", "<TGT>", "(NYSE: GPS)", "$UNT",
 ]  # fmt: skip
-SEPARATORS = [" ", " ", " ", "-", "\n", "/", ", ", "'s ", "’s ", "\t", "  ", "—"]
+SEPARATORS = [" ", " ", " ", "-", "\n", "/", ", ", "'s ", "’s ", "\t", "  ", "—", ". ", "s "]
 
 word = st.one_of(
     st.sampled_from(VOCAB),
@@ -66,6 +68,10 @@ def entry(draw: st.DrawFn) -> Entry:
         exact=draw(st.booleans().filter(lambda _: True)) and draw(st.booleans()),
         case_sensitive=draw(st.integers(0, 5)) == 0,
         threshold=draw(st.sampled_from([None, None, 70.0, 80.0, 90.0])),
+        tickers=tuple(draw(st.lists(st.sampled_from(["TGT", "GPS", "UNT", "AI"]), max_size=2))),
+        context=tuple(draw(st.lists(st.sampled_from(["stock", "said", "ipo"]), max_size=1))),
+        not_context=tuple(draw(st.lists(st.sampled_from(["orange", "bank of"]), max_size=1))),
+        ambiguous=draw(st.sampled_from([None, None, True, False])),
     )
 
 

@@ -60,16 +60,18 @@ def test_term_words_equal_general_path(raw: str) -> None:
     ("name", "kept"),
     [
         ("amazon com inc", "amazon com"),
-        ("acme holdings", "acme holdings"),
-        ("banco s a", "banco"),
+        ("acme holdings", "acme"),
+        ("goldman sachs group inc", "goldman sachs"),
+        ("merrill lynch and co", "merrill lynch"),
+        ("banco sa", "banco"),
         ("x co ltd", "x"),
         ("inc", "inc"),
         ("acme b", "acme b"),
-        ("nestle s a ag", "nestle"),
+        ("nestle sa ag", "nestle"),
     ],
 )
 def test_strip_legal_drops_trailing_legal_forms(name: str, kept: str) -> None:
-    """Trailing legal forms (dotted ones too) go, at least one word stays."""
+    """Trailing legal forms and group words go (SPEC v2 rule 4), at least one word stays."""
     words = name.split()
     assert " ".join(words[: strip_legal(words, words)]) == kept
 

@@ -331,7 +331,7 @@ SEED = (
 
 @pytest.mark.skipif(not SEED.is_file(), reason=f"seed story not found at {SEED}")
 def test_example_rule_keywords_catch_the_seed_headline() -> None:
-    """The example rule's keywords match "IPOs" in the seed headline (IPO alone is exact)."""
+    """The example rule's natural `IPO` keyword matches "IPOs" in the seed headline (v2 plural)."""
     from dataclasses import replace
 
     from watchlist.match.oracle import oracle_match

@@ -69,6 +69,10 @@ class Entry:
     exact: bool = False
     case_sensitive: bool = False
     threshold: float | None = None  # None: the rule's threshold
+    tickers: tuple[str, ...] = ()  # Matching v2: matched where written as a ticker
+    context: tuple[str, ...] = ()  # words or phrases that confirm an ambiguous name
+    not_context: tuple[str, ...] = ()  # words or phrases that veto a hit within 5 words
+    ambiguous: bool | None = None  # None: decided by the word-frequency list
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -128,6 +132,7 @@ class Hit:
     start: int  # character offsets into that field of the Article
     end: int
     score: float  # 0-100
+    evidence: str = ""  # what made a hit that needed evidence count (SPEC rule 6)
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,4 +58,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"watchlist check: {_plural(len(failures), 'error')}", file=sys.stderr)
         return 1
     print(summary(config))
+    for line in ambiguity_notes(config):
+        print(line)
     return 0
+
+
+MAX_NOTES = 20
+
+
+def ambiguity_notes(config: Config) -> list[str]:
+    """SPEC rule 6's notes: every ambiguous entry of the rules (they do not fail the check)."""
+    from watchlist.match.evidence import ambiguity_note, ambiguous_terms
+
+    found = ambiguous_terms(config.rules)
+    out = [
+        f"{display_path(rule.origin) if rule.origin else rule.name}: note: rule {rule.name!r}, "
+        f"{group}: {ambiguity_note(entry, term)}"
+        for rule, group, entry, term in found[:MAX_NOTES]
+    ]
+    if len(found) > MAX_NOTES:
+        out.append(f"note: {len(found) - MAX_NOTES} more ambiguous names not listed")
+    return out

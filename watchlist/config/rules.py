@@ -47,7 +47,17 @@ RULE_KEYS: tuple[str, ...] = (
     "enabled",
     "examples",
 )
-ENTRY_KEYS: tuple[str, ...] = ("name", "aliases", "exact", "case_sensitive", "threshold")
+ENTRY_KEYS: tuple[str, ...] = (
+    "name",
+    "aliases",
+    "exact",
+    "case_sensitive",
+    "threshold",
+    "tickers",
+    "context",
+    "not_context",
+    "ambiguous",
+)
 DEFAULT_KEYS: tuple[str, ...] = (
     "threshold",
     "notify",
@@ -178,6 +188,10 @@ def _entry(value: Any, pos: Pos, raw: str | None, chk: Checker, key: str) -> Ent
     exact = chk.boolean(value, "exact")
     case_sensitive = chk.boolean(value, "case_sensitive")
     threshold = chk.number(value, "threshold", 0, 100)
+    tickers = chk.text_list(value, "tickers") or []
+    context = chk.text_list(value, "context") or []
+    not_context = chk.text_list(value, "not_context") or []
+    ambiguous = chk.boolean(value, "ambiguous")
     if name is None:
         return None
     return Entry(
@@ -186,6 +200,10 @@ def _entry(value: Any, pos: Pos, raw: str | None, chk: Checker, key: str) -> Ent
         exact=bool(exact),
         case_sensitive=bool(case_sensitive),
         threshold=threshold,
+        tickers=tuple(t.strip() for t, _ in tickers),
+        context=tuple(c.strip() for c, _ in context),
+        not_context=tuple(c.strip() for c, _ in not_context),
+        ambiguous=ambiguous,
     )
 
 

@@ -1,23 +1,40 @@
 """``explain``: why a rule did or did not match an article, entry by entry.
 
-For each group and entry it reports the runs that matched (the same hits the
-matchers report), the best run and its score against the threshold, near misses
-(runs scoring up to 5 points below the threshold, or at or above it but failing
-another rule), each with the reason it failed. The verdict comes from the oracle,
-so the explanation can never disagree with the matcher.
+For each group and entry it reports the runs that matched and counted (the same
+hits the matchers report) with the reading that matched them (word form, case) and
+the evidence that made them count; runs that matched but did not count (all-caps
+text, an ambiguous name without evidence, a ``not_context`` veto) with the reason;
+and, with no hit, the best run of the term's word count with every reason it fails.
+The verdict comes from the oracle, so the explanation never disagrees with the
+matcher.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from rapidfuzz import fuzz
 
-from watchlist.match.assemble import entry_threshold, rule_fields, rule_groups, select
+from watchlist.match.assemble import (
+    entry_threshold,
+    judged_entry,
+    rule_fields,
+    rule_groups,
+    select,
+    term_name,
+)
+from watchlist.match.evidence import entry_keys
 from watchlist.match.normalize import NormText, normalize
-from watchlist.match.oracle import oracle_rule
-from watchlist.match.terms import CAPITALISED_GROUPS, TermKey, capitalised, prepare_term
+from watchlist.match.oracle import entry_runs, oracle_rule
+from watchlist.match.terms import (
+    CAPITALISED_GROUPS,
+    TermKey,
+    capitalised,
+    digits_of,
+    match_run,
+)
+from watchlist.match.textctx import caseless_at
 from watchlist.models import FIELDS, Article, Entry, Rule
 
 NEAR = 5.0  # near misses: up to this many points below the threshold
@@ -34,7 +51,9 @@ class Span:
     start: int
     end: int
     score: float
-    reasons: tuple[str, ...]  # empty: it matched
+    reasons: tuple[str, ...]  # empty: it matched and counted
+    reading: str = ""  # the word form and case reading that matched
+    evidence: str = ""  # what made it count, where evidence was needed (SPEC rule 6)
 
     @property
     def ok(self) -> bool:
@@ -46,6 +65,12 @@ class Span:
         sign = ">=" if self.score >= threshold else "<"
         out = f"{self.score:5.1f} {sign} {threshold:g}  {self.text!r} in {self.field} "
         out += f"[{self.start}:{self.end}] as {self.term!r}"
+        if self.reading:
+            out += f" ({self.reading})"
+        if self.evidence:
+            out += f" evidence: {self.evidence}"
+        elif not self.reasons and "ambiguous" in self.reading:
+            out += " evidence: none needed"
         return out + (f": {'; '.join(self.reasons)}" if self.reasons else "")
 
 
@@ -127,79 +152,109 @@ class Explanation:
         return out
 
 
-def _try(
+def _why_not(
     key: TermKey, group: str, threshold: float, norm: NormText, i: int, j: int
-) -> tuple[float, list[str]]:
-    """The run's score against the term and every reason it does not match."""
-    words = norm.cased if key.case_sensitive else norm.texts
-    run = tuple(words[i:j])
-    text = " ".join(run)
-    score = float(fuzz.ratio(text, key.text))
+) -> list[str]:
+    """Every reason the run of the term's word count does not match it (SPEC rules 2-5)."""
+    words = norm.cased if key.cased else norm.texts
+    run = words[i:j]
     reasons: list[str] = []
-    if key.exact:
-        if run != key.words:
-            case = " in the same case" if key.case_sensitive else ""
-            reasons.append(f"short or exact term: needs the very words {key.text!r}{case}")
-        else:
-            score = 100.0
-    else:
-        if score < threshold:
-            reasons.append(f"score {score:.1f} is below the threshold {threshold:g}")
-        if text[:1] != key.first:
-            reasons.append(f"does not start with {key.first!r} like the term")
-        if "".join(c for c in text if c.isdigit()) != key.digits:
-            reasons.append("its digits differ from the term's")
-        missing = [w for w in key.short_words if w not in run]
-        if missing:
-            reasons.append(f"short word {missing[0]!r} of the term is not there unchanged")
+    if key.k == 1 and match_run(key, norm, i, j, threshold) is None:
+        case = " in the same capitals" if key.cased else ""
+        reasons.append(f"one-word term: needs the very word {key.text!r}{case} or its forms")
+    elif "".join(c for c in " ".join(run) if c.isdigit()) != digits_of(key.text):
+        reasons.append("its digits differ from the term's")
+    for w, t, fz in zip(run, key.words, key.fuzzy, strict=False):
+        if w == t or key.k == 1:
+            continue
+        if not fz:
+            why = "the entry is exact" if key.exact else "a short word must stand unchanged"
+            reasons.append(f"word {t!r} of the term is not there unchanged ({why})")
+        elif w[:1] != t[:1]:
+            reasons.append(f"{w!r} does not start with {t[:1]!r} like {t!r}")
+        elif (r := fuzz.ratio(w, t)) < threshold:
+            reasons.append(
+                f"score {r:.1f} of {w!r} against {t!r} is below the threshold {threshold:g}"
+            )
     if group in CAPITALISED_GROUPS and not capitalised(norm, i):
         reasons.append(f"{group} are names: the match must start with a capital letter")
-    return score, reasons
+    return reasons
 
 
-def _entry(rule: Rule, group: str, entry: Entry, norms: dict[str, NormText]) -> EntryReport:
+def _entry(
+    rule: Rule, group: str, ei: int, entry: Entry, norms: dict[str, NormText]
+) -> EntryReport:
     threshold = entry_threshold(rule, entry)
-    tried: list[Span] = []
-    cands: dict[str, list[tuple[float, int, int, int]]] = {}
-    for ti, term in enumerate(entry.terms):
-        key = prepare_term(term, group, entry.exact, entry.case_sensitive)
-        if key is None:
-            continue
-        for fname in rule_fields(rule):
-            norm = norms[fname]
-            n = len(norm.texts)
-            for length in key.run_lengths(n):
-                for i in range(n - length + 1):
-                    score, reasons = _try(key, group, threshold, norm, i, i + length)
-                    start, end, text = norm.original(i, i + length)
-                    tried.append(Span(term, fname, text, start, end, score, tuple(reasons)))
-                    if not reasons:
-                        cands.setdefault(fname, []).append((score, i, i + length, ti))
+    found = entry_runs(rule, group, ei, entry, norms)
+    judged = judged_entry(rule, group, entry, found, ei, norms)
+    keys = entry_keys(entry, group)
+    nt = len(entry.terms)
+
+    def span(f: str, i: int, j: int, ti: int, score: float, reasons: tuple[str, ...]) -> Span:
+        start, end, text = norms[f].original(i, j)
+        key = keys[ti] if ti < nt else None
+        reading = "written as a ticker" if key is None else _reading(key, norms[f], i, j)
+        return Span(term_name(entry, ti), f, text, start, end, score, reasons, reading)
+
     hits: list[Span] = []
-    for fname in rule_fields(rule):
-        norm = norms[fname]
-        for score, i, j, ti in select(cands.get(fname, [])):
-            start, end, text = norm.original(i, j)
-            hits.append(Span(entry.terms[ti], fname, text, start, end, score, ()))
-    order = sorted(tried, key=lambda s: (-s.score, FIELDS.index(s.field), s.start, s.end))
-    best = order[0] if order else None
-    near: list[Span] = []
-    seen: set[tuple[str, int, int]] = set()
-    for s in order:
-        if len(near) >= MAX_NEAR or s.score < threshold - NEAR:
-            break
-        if s.ok or (s.field, s.start, s.end) in seen or (s is best and not hits):
-            continue
-        seen.add((s.field, s.start, s.end))
-        near.append(s)
-    return EntryReport(entry.name, threshold, tuple(hits), best, tuple(near))
+    evidence = {(jd.field, jd.i, jd.j, jd.ti): jd.evidence for jd in judged if jd.counts}
+    for f in rule_fields(rule):
+        counted = [(jd.score, jd.i, jd.j, jd.ti) for jd in judged if jd.counts and jd.field == f]
+        for score, i, j, ti in select(counted):
+            s = span(f, i, j, ti, score, ())
+            hits.append(replace(s, evidence=evidence[(f, i, j, ti)]))
+    near = [
+        span(jd.field, jd.i, jd.j, jd.ti, jd.score, (jd.reason,)) for jd in judged if not jd.counts
+    ]
+    best: Span | None = None
+    if not hits:
+        tried: list[Span] = []
+        for ti, key in enumerate(keys):
+            if key is None:
+                continue
+            for f in rule_fields(rule):
+                norm = norms[f]
+                for i in range(len(norm.texts) - key.k + 1):
+                    j = i + key.k
+                    got = match_run(key, norm, i, j, 0.0)
+                    score = (
+                        got[0]
+                        if got
+                        else float(fuzz.ratio(" ".join(norm.texts[i:j]), key.text.casefold()))
+                    )
+                    if score >= threshold - 30:
+                        reasons = _why_not(key, group, threshold, norm, i, j)
+                        if reasons:
+                            tried.append(span(f, i, j, ti, score, tuple(reasons)))
+        tried.sort(key=lambda s: (-s.score, FIELDS.index(s.field), s.start))
+        if near:
+            best, near = near[0], near[1:]
+        elif tried:
+            best, tried = tried[0], tried[1:]
+        near.extend(s for s in tried if s.score >= threshold - NEAR)
+    return EntryReport(entry.name, threshold, tuple(hits), best, tuple(near[:MAX_NEAR]))
+
+
+def _reading(key: TermKey, norm: NormText, i: int, j: int) -> str:
+    """How the run matched the term: exact, a word form, fuzzy, written apart; the case."""
+    got = match_run(key, norm, i, j, 0.0)
+    reading = got[1] if got else "exact"
+    if key.acronym:
+        reading += "; acronym: same capitals" if "title" not in reading else ""
+    elif key.cased:
+        reading += "; case-sensitive"
+    if key.ambiguous:
+        reading += "; ambiguous name (also a common word)"
+    if caseless_at(norm.source, norm.starts[i]):
+        reading += "; text without lower case says nothing about case"
+    return reading
 
 
 def explain(rule: Rule, article: Article) -> Explanation:
     """Explain, group by group and entry by entry, whether ``rule`` matches ``article``."""
     norms = {f: normalize(article.field(f)) for f in FIELDS}
     groups = tuple(
-        GroupReport(group, tuple(_entry(rule, group, e, norms) for e in entries))
+        GroupReport(group, tuple(_entry(rule, group, ei, e, norms) for ei, e in enumerate(entries)))
         for group, entries in rule_groups(rule)
     )
     matched = rule.enabled and oracle_rule(rule, article, norms) is not None

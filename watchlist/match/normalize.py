@@ -8,13 +8,17 @@ can show the article's text exactly as it stands.
 Per character: NFKC, accents (combining marks) removed, case folded. Letters and
 digits form words; everything else (spaces, line breaks, punctuation, quotes,
 dashes, hyphens, slashes) separates words. Each CJK character is a word of its
-own. A possessive ``'s`` (any apostrophe) right after a word is dropped.
-Pure-ASCII text takes a regex fast path that gives the same result.
+own. A possessive ``'s`` (any apostrophe) right after a word is dropped. A run of
+single letters each followed by a dot is one word (``U.S.`` is ``US``, ``A.I.`` is
+``AI``), its offsets covering the last dot. Pure-ASCII text takes a fast path
+that gives the same result.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +29,9 @@ _ASCII_WORD_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 _ASCII_SEP = bytes(c if c in _ASCII_WORD_CHARS else 32 for c in range(256))
 _ASCII_FOLD = bytes(ord(chr(c).lower()) if c in _ASCII_WORD_CHARS else 32 for c in range(256))
 _ASCII_IS_WORD = bytes(int(c in _ASCII_WORD_CHARS) for c in range(256))
+
+# a run of two or more single letters, each directly followed by a dot ("U.S.", "A.I.")
+DOTTED = re.compile(r"(?<![^\W_])(?:[^\W\d_]\.){2,}")
 
 # (kind, cased, folded) per output character; kind 0 separator, 1 word, 2 CJK word
 _CharOut = tuple[tuple[int, str, str], ...]
@@ -40,6 +47,7 @@ class NormText:
     cased: tuple[str, ...]  # the same words, not case folded
     starts: tuple[int, ...]  # offset of each word's first character in ``source``
     ends: tuple[int, ...]  # offset just past each word's last character in ``source``
+    poss: frozenset[int] = frozenset()  # words whose possessive ``'s`` was dropped
 
     @property
     def joined(self) -> str:
@@ -82,10 +90,28 @@ def _char_out(ch: str) -> _CharOut:
     return tuple(out)
 
 
+def _merge_dotted(
+    source: str, texts: list[str], cased: list[str], starts: list[int], ends: list[int]
+) -> None:
+    """Each run of dotted single letters (``U.S.``) made one word, in place."""
+    for m in reversed(list(DOTTED.finditer(source))):
+        a = bisect_left(starts, m.start())
+        b = bisect_left(starts, m.end())
+        if b - a < 2 or any(len(cased[n]) != 1 or is_cjk(cased[n]) for n in range(a, b)):
+            continue
+        texts[a:b] = ["".join(texts[a:b])]
+        cased[a:b] = ["".join(cased[a:b])]
+        starts[a:b] = [starts[a]]
+        ends[a:b] = [m.end()]
+
+
 def _build(
     source: str, texts: list[str], cased: list[str], starts: list[int], ends: list[int]
 ) -> NormText:
-    """The NormText, without each word ``s`` that directly follows a word and an apostrophe."""
+    """The NormText, dotted letters merged (``U.S.``), without each word ``s`` that directly
+    follows a word and an apostrophe (a possessive)."""
+    if "." in source:
+        _merge_dotted(source, texts, cased, starts, ends)
     if not any(a in source for a in APOSTROPHES):
         return NormText(source, tuple(texts), tuple(cased), tuple(starts), tuple(ends))
     drop = {
@@ -96,13 +122,18 @@ def _build(
         and source[starts[n] - 1] in APOSTROPHES
         and ends[n - 1] == starts[n] - 1
     }
-    if drop:
-        keep = [n for n in range(len(texts)) if n not in drop]
-        texts = [texts[n] for n in keep]
-        cased = [cased[n] for n in keep]
-        starts = [starts[n] for n in keep]
-        ends = [ends[n] for n in keep]
-    return NormText(source, tuple(texts), tuple(cased), tuple(starts), tuple(ends))
+    if not drop:
+        return NormText(source, tuple(texts), tuple(cased), tuple(starts), tuple(ends))
+    keep = [n for n in range(len(texts)) if n not in drop]
+    poss = frozenset(m for m, n in enumerate(keep) if n + 1 in drop)
+    return NormText(
+        source,
+        tuple(texts[n] for n in keep),
+        tuple(cased[n] for n in keep),
+        tuple(starts[n] for n in keep),
+        tuple(ends[n] for n in keep),
+        poss,
+    )
 
 
 def _ascii(text: str) -> NormText:

@@ -36,7 +36,18 @@ _BLOCK_TAGS = frozenset(
 _PARAGRAPH_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table"})
 _DROP_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title", "iframe"})
 _VOID_TAGS = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "wbr"})
-_TAG_RE = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|<!--|<!\[CDATA\[")
+_TAG_RE = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)(?=[\s/>])[^>]*>|<!--|<!\[CDATA\[")
+# SPEC rule 1: plain text is never HTML. Only real elements make a field HTML: a known
+# element name in lower case, or in any case when its closing tag is there too, so the
+# Reuters-style ``<AAPL>``, ``<B>`` and ``<Montedison SpA>`` stay text.
+_HTML_ELEMENTS = frozenset(
+    """a abbr address article aside audio b big blockquote body br caption center cite code
+    col dd del details dfn div dl dt em embed figcaption figure font footer form h1 h2 h3 h4
+    h5 h6 head header hr html i iframe img input ins kbd label li link main mark meta nav
+    noscript object ol p picture pre q s samp script section small source span strike strong
+    style sub summary sup table tbody td template tfoot th thead time title tr tt u ul var
+    video wbr""".split()  # noqa: SIM905
+)
 _SPACES_RE = re.compile(r"[ \t\f\v\u00a0\u200b]+")
 _BLANKS_RE = re.compile(r"\n{3,}")
 
@@ -87,6 +98,22 @@ def _tidy(text: str) -> str:
     return _BLANKS_RE.sub("\n\n", "\n".join(lines)).strip()
 
 
+def is_html(text: str) -> bool:
+    """True when ``text`` holds a real HTML element or comment (see ``_HTML_ELEMENTS``)."""
+    names: set[str] = set()
+    for m in _TAG_RE.finditer(text):
+        if m.group(2) is None:
+            return True  # a comment or CDATA section
+        name = m.group(2)
+        if name.lower() not in _HTML_ELEMENTS:
+            continue
+        if name.islower():
+            return True
+        names.add(name.lower())
+    low = text.lower()
+    return any(f"</{n}>" in low for n in names)
+
+
 def html_to_text(markup: str) -> str:
     """Plain text of an HTML fragment: entities decoded, scripts/styles dropped, blocks as lines.
 
@@ -95,7 +122,7 @@ def html_to_text(markup: str) -> str:
     if not markup:
         return ""
     markup = markup.replace("\r\n", "\n").replace("\r", "\n")
-    if not _TAG_RE.search(markup):
+    if not is_html(markup):
         return _tidy(html.unescape(markup))
     parser = _TextExtractor()
     try:
