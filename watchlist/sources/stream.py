@@ -69,7 +69,8 @@ def _as_object(line: bytes) -> Mapping[str, object] | None:
     return obj
 
 
-def _article(obj: Mapping[str, object], name: str, where: str, source: str) -> Article | None:
+def _article(obj: Mapping[str, object], source: str) -> Article | None:
+    """The article, or None when it has nothing to match (no title, summary, body or url)."""
     art = make_article(obj, source)
     return art if (art.title or art.summary or art.body or art.url) else None
 
@@ -106,7 +107,7 @@ def _lines(
                     f"{name}:{where}: expected an article object with title/body/url, "
                     f"got {type(obj).__name__}"
                 )
-            art = _article(obj, name, where, source)
+            art = _article(obj, source)
             if art is None:
                 empty = empty or where
             else:
