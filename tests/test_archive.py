@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -159,3 +164,41 @@ def test_a_wrong_archive_value_is_an_error_at_its_place(tmp_path: Path, value: s
     (error,) = info.value.errors
     assert (error.line, error.column) == (2, 10)
     assert error.message.startswith("archive: ") and ("off" in error.message)
+
+
+def test_run_once_prunes_what_is_older_than_archive(tmp_path: Path) -> None:
+    """`run --once` archives what it reads, and a later run prunes what aged past archive:."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (tmp_path / "r.yaml").write_text("- {name: r, keywords: [copper]}\n", encoding="utf-8")
+    (tmp_path / "config.yaml").write_text(
+        "state: s.db\nrules: r.yaml\narchive: 2s\n"
+        "sources: [{name: inbox, type: folder, path: inbox}]\n",
+        encoding="utf-8",
+    )
+
+    def drop(name: str, title: str) -> None:
+        path = inbox / name
+        path.write_text(json.dumps({"id": name, "title": title}), encoding="utf-8")
+        os.utime(path, (time.time() - 60, time.time() - 60))
+
+    def run_once() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "watchlist", "run", "--once", "-c", "config.yaml"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        store = Store(tmp_path / "s.db")
+        try:
+            return [a.id for a in store.archived_articles(T0 - timedelta(days=3650))]
+        finally:
+            store.close()
+
+    drop("a.json", "Copper rises")
+    assert run_once() == ["a.json"]
+    time.sleep(2.5)
+    drop("b.json", "Tin falls")
+    assert run_once() == ["b.json"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import random
 import re
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -214,3 +216,40 @@ def test_backtest_core_progress_and_diff() -> None:
     assert fresh and (fresh.in_old, fresh.in_new, fresh.added) == (False, True, ())
     assert gone and (gone.in_new, len(gone.dropped)) == (False, 225)
     assert [r.rule for r in d.changed] == ["metal", "gone"]
+
+
+def test_progress_bar_on_a_terminal_leaves_piped_stdout_alone(project: Path) -> None:
+    """With standard error on a terminal the bar is drawn there; stdout is the same as piped."""
+    master, slave = pty.openpty()
+    seen = bytearray()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            seen.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH", "LANG")}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "watchlist", "backtest", "--json"],
+            cwd=project,
+            env={**env, "XDG_CONFIG_HOME": str(project / "xdg")},
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            timeout=120,
+        )
+    finally:
+        os.close(slave)
+        reader.join(5)
+        os.close(master)
+    assert done.returncode == 0
+    piped = watchlist(project, "backtest", "--json")
+    assert done.stdout.decode() == piped.stdout
+    assert b"backtest" in seen and b"articles" in seen

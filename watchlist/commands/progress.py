@@ -3,7 +3,8 @@
 ``progress_bar(label, total)`` yields ``update(done)``; when standard error is not a
 terminal (piped, redirected, a test's subprocess) nothing is drawn and ``update`` does
 nothing, so output that goes to a file or another program never carries bar lines.
-The bar is drawn by rich and removed when done.
+The bar is drawn by rich and removed when done; standard output, when piped, is left
+alone (rich would otherwise carry it to the terminal).
 """
 
 from __future__ import annotations
@@ -27,11 +28,17 @@ def _nothing(_done: int) -> None:
 
 @contextmanager
 def progress_bar(
-    label: str, total: int | None, *, unit: str = "articles", bytes_: bool = False
+    label: str,
+    total: int | None,
+    *,
+    unit: str = "articles",
+    bytes_: bool = False,
+    enabled: bool = True,
 ) -> Iterator[Callable[[int], None]]:
     """``update(done)`` for a bar of ``total`` items (or bytes, with ``bytes_``); a no-op
-    when standard error is not a terminal. ``total`` None draws a counter without an end."""
-    if not on_terminal():
+    when standard error is not a terminal or ``enabled`` is false. ``total`` None draws a
+    counter without an end."""
+    if not (enabled and on_terminal()):
         yield _nothing
         return
     from rich.console import Console
@@ -50,7 +57,16 @@ def progress_bar(
     if not bytes_:
         columns.append(TextColumn(unit))
     columns.append(TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    # Output printed while the bar is up goes above it only when stdout is this terminal
+    # too; piped output is never redirected.
+    shared = sys.stdout.isatty()
+    with Progress(
+        *columns,
+        console=Console(stderr=True),
+        transient=True,
+        redirect_stdout=shared,
+        redirect_stderr=False,
+    ) as bar:
         task = bar.add_task(label, total=total)
 
         def update(done: int) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -80,20 +80,33 @@ def _load(args: argparse.Namespace) -> tuple[Config | None, tuple[Rule, ...]]:
     return config, config.rules
 
 
-def _read(inputs: Sequence[str]) -> tuple[list[Article], list[str]]:
-    from watchlist.sources import read_inputs
-    from watchlist.sources.parse import SourceError
+PROGRESS_MIN_BYTES = 1024 * 1024  # inputs smaller than this show no progress bar
 
-    articles: list[Article] = []
-    errors: list[str] = []  # one line per input that could not be read
-    for item in inputs:
-        try:
-            articles.extend(read_inputs([item]))
-        except SourceError as exc:  # its message names the input (a URL in its safe form)
-            errors.append(str(exc))
-        except OSError as exc:
-            errors.append(f"{item}: {exc.strerror or exc}")
-    return articles, errors
+
+def _stream(
+    inputs: Sequence[str], errors: list[str], on_bytes: Callable[[int], None]
+) -> Iterator[Article]:
+    """Every input's articles, read lazily (JSON Lines of any size line by line); one line
+    per input that could not be read (or stopped at a bad line) goes to ``errors``."""
+    from watchlist.sources import make_client
+    from watchlist.sources.parse import SourceError
+    from watchlist.sources.stream import stream_input
+
+    with make_client(max_connections=4) as client:
+        for item in inputs:
+            try:
+                yield from stream_input(item, client, on_bytes=on_bytes)
+            except SourceError as exc:  # its message names the input (a URL in its safe form)
+                errors.append(str(exc))
+            except OSError as exc:
+                errors.append(f"{item}: {exc.strerror or exc}")
+
+
+def _total(inputs: Sequence[str]) -> int | None:
+    from watchlist.sources.stream import input_size
+
+    sizes = [input_size(i) for i in inputs]
+    return None if None in sizes else sum(s or 0 for s in sizes)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,19 +126,37 @@ def run(args: argparse.Namespace) -> int:
     if args.notify and config is None:
         print("watchlist scan: --notify needs a config with channels (-c FILE)", file=sys.stderr)
         return 2
-    articles, errors = _read(args.inputs)
-    for problem in errors:
-        print(f"watchlist scan: {problem}", file=sys.stderr)
+    from watchlist.commands.progress import progress_bar
+
+    errors: list[str] = []
     matcher = build_matcher(rules)
     failed = False
-    found: list[tuple[Article, Match]] = [(a, m) for a in articles for m in matcher.match(a)]
-    for article, match in found:
-        if args.json:
-            print(json.dumps(match_to_json(article, match), ensure_ascii=False))
-        else:
-            print(format_match(article, match))
+    found: list[tuple[Article, Match]] = []  # kept for --notify only
+    read = matches = 0
+    total = _total(args.inputs)
+    show = total is not None and total >= PROGRESS_MIN_BYTES
+    with progress_bar("scan", total, bytes_=True, enabled=show) as update:
+        done = 0
+
+        def on_bytes(n: int) -> None:
+            nonlocal done
+            done += n
+            update(done)
+
+        for article in _stream(args.inputs, errors, on_bytes):
+            read += 1
+            for match in matcher.match(article):
+                matches += 1
+                if args.notify:
+                    found.append((article, match))
+                if args.json:
+                    print(json.dumps(match_to_json(article, match), ensure_ascii=False))
+                else:
+                    print(format_match(article, match))
+    for problem in errors:
+        print(f"watchlist scan: {problem}", file=sys.stderr)
     if not args.json:
-        print(f"{len(found)} matches in {len(articles)} articles", file=sys.stderr)
+        print(f"{matches} matches in {read} articles", file=sys.stderr)
     if args.notify and config is not None:
         from watchlist.delivery.worker import send_now
 
