@@ -11,6 +11,7 @@ import pytest
 from test_faults_driver import T0, article, config, match, rule
 
 from watchlist.models import SourceState
+from watchlist.store.schema import SCHEMA_VERSION
 from watchlist.store.sqlite import Store
 
 
@@ -23,11 +24,11 @@ def store(tmp_path: Path) -> Store:
 
 
 def test_pragmas_and_schema_version(tmp_path: Path) -> None:
-    """The file is in WAL mode, synchronous FULL, with schema version 2."""
+    """The file is in WAL mode, synchronous FULL, at the newest schema version."""
     s = Store(tmp_path / "s.db")
     assert s.query("PRAGMA journal_mode")[0][0] == "wal"
     assert s.query("PRAGMA synchronous")[0][0] == 2  # FULL
-    assert s.query("SELECT max(version) FROM schema_version")[0][0] == 2
+    assert s.query("SELECT max(version) FROM schema_version")[0][0] == SCHEMA_VERSION
     s.close()
 
 

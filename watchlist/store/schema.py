@@ -5,11 +5,15 @@ names an article within that feed, and a copy of a story from another source
 must reach the store so it can be noted on the alerts it already raised.
 Rows of version 1 keep the source they were recorded with, so nothing seen
 before is matched again from the same source.
+
+Version 5 gives each alert its story key (``store/stories.py``; filled in for older
+alerts when the store opens) with an index, so story dedup is one lookup per match,
+and keeps every merge of a match into an earlier alert in ``merges``.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 5
 
 SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
     (
@@ -50,6 +54,18 @@ SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
             "ALTER TABLE seen_v2 RENAME TO seen",
             "CREATE INDEX alerts_article_id ON alerts (article_id)",
             "CREATE INDEX alerts_url ON alerts (url)",
+        ),
+    ),
+    (
+        5,
+        (
+            "ALTER TABLE alerts ADD COLUMN story_key TEXT",
+            "CREATE INDEX alerts_rule_story_key ON alerts (rule, story_key, story_at)",
+            "CREATE TABLE merges (id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL"
+            " REFERENCES alerts (id), rule TEXT NOT NULL, source TEXT NOT NULL,"
+            " article_id TEXT NOT NULL, title TEXT NOT NULL, url TEXT NOT NULL,"
+            " how TEXT NOT NULL, at TEXT NOT NULL)",
+            "CREATE INDEX merges_alert ON merges (alert_id)",
         ),
     ),
 )
