@@ -297,3 +297,12 @@ class OutboxRow:
     sent_at: datetime | None
     claimed_by: str
     updated: datetime  # last change; for a 'sending' row, when it was claimed
+
+
+class Stopping(RuntimeError):
+    """The daemon is stopping: a batch was cut short between chunks (what was committed stays)."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__(f"stopping: {done} of {total} articles stored; send the rest again")
+        self.done = done
+        self.total = total
