@@ -7,6 +7,10 @@ the commit; ``poll_all(workers)`` polls every source that many at a time (the
 fetches overlap; the pipeline and the store serialise the SQLite writes).
 ``submit`` is the http source's path, and each accepted batch is its health.
 A poll logs its errors and never raises: a broken feed never stops the daemon.
+A batch goes through the pipeline ``CHUNK`` articles at a time, each chunk its own
+transaction, so a post of thousands never holds the store for long (the outbox
+runs between chunks and is woken after each) and a stop cuts it short between
+chunks (``Stopping``): what was committed stays, the rest is read again.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ import httpx
 
 from watchlist.daemon.metrics import Metrics
 from watchlist.daemon.pipeline import Pipeline
-from watchlist.models import Article, Config
+from watchlist.models import Article, Config, Stopping
 from watchlist.sources import Source, health, make_source
 
 log = logging.getLogger("watchlist.daemon")
+
+CHUNK = 500  # articles per transaction
 
 
 class Intake:
@@ -38,12 +44,14 @@ class Intake:
         *,
         clock: Callable[[], datetime],
         on_matches: Callable[[], None] = lambda: None,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         self.pipeline = pipeline
         self.metrics = metrics
         self._client = client
         self._clock = clock
         self._on_matches = on_matches  # wakes the outbox
+        self._stopping = stopping  # True once the daemon is stopping
         self._sources: dict[str, Source] = {}
         self._submit_lock = threading.Lock()
 
@@ -77,6 +85,8 @@ class Intake:
                 result.on_commit()
             if done:
                 self._on_matches()
+        except Stopping as stop:
+            log.info("source %s: %s (read again at the next start)", name, stop)
         except Exception:
             log.exception("polling source %s failed; it will be polled again", name)
 
@@ -99,17 +109,17 @@ class Intake:
 
     def _process(self, articles: Sequence[Article], source: str) -> int:
         self.metrics.articles_read(source, len(articles))
-        if not articles:
-            return 0
-        processed = self.pipeline.process(articles, self._clock())  # observes match time
-        for m in processed.matches:
-            self.metrics.matched(m.rule)
-        if processed.new:
-            log.info(
-                "source %s: %d new of %d, %d matches",
-                source,
-                processed.new,
-                processed.read,
-                len(processed.matches),
-            )
-        return len(processed.matches)
+        new = matched = 0
+        for start in range(0, len(articles), CHUNK):
+            if self._stopping():
+                raise Stopping(start, len(articles))
+            chunk = articles[start : start + CHUNK]
+            processed = self.pipeline.process(chunk, self._clock())  # observes match time
+            for m in processed.matches:
+                self.metrics.matched(m.rule)
+            new, matched = new + processed.new, matched + len(processed.matches)
+            if processed.matches and start + CHUNK < len(articles):
+                self._on_matches()  # let the outbox send while the rest is recorded
+        if new:
+            log.info("source %s: %d new of %d, %d matches", source, new, len(articles), matched)
+        return matched

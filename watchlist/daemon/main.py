@@ -121,6 +121,7 @@ class Daemon:
             self._client,
             clock=self.clock,
             on_matches=self._wake_outbox,
+            stopping=self.stop_event.is_set,
         )
         self._reloader = Reloader(
             self._load, self._apply, count=lambda r: len(r.config.rules), rules=len(config.rules)
