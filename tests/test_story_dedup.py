@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from test_faults_driver import T0, article, config, match
 
+from watchlist.commands.status import render_status, snapshot_to_json
+from watchlist.commands.statusview import collect_snapshot
 from watchlist.store.schema import SCHEMA
 from watchlist.store.sqlite import Store
 from watchlist.store.stories import story_key
@@ -133,3 +135,20 @@ def test_old_alerts_get_story_keys_on_open(tmp_path: Path) -> None:
         assert res.duplicates == 1
     finally:
         s.close()
+
+
+def test_status_shows_the_merge(tmp_path: Path) -> None:
+    """`status` lists a folded copy as merged into alert #N, in the table and in --json."""
+    path = tmp_path / "state.db"
+    s = Store(path)
+    cfg = replace(config({"a": ("json://x",)}), state=str(path))
+    first = article(1)
+    copy = article(9, source="other", url="https://elsewhere/x", title=first.title.upper())
+    s.record([first], [match(first)], cfg, T0)
+    s.record([copy], [match(copy)], cfg, T0)
+    snap = collect_snapshot(cfg, s, T0)
+    s.close()
+    text = render_status(snap)
+    assert "MERGED" in text and "#1 (same title)" in text, text
+    [m] = snapshot_to_json(snap)["merges"]
+    assert (m["alert_id"], m["source"], m["how"]) == (1, "other", "same title")

@@ -94,6 +94,19 @@ class AlertLine:
 
 
 @dataclass(frozen=True, slots=True)
+class MergeLine:
+    """One recent match folded into an earlier alert of its rule (the same story)."""
+
+    alert_id: int
+    rule: str
+    source: str
+    title: str
+    url: str
+    how: str  # "same id" | "same url" | "same title"
+    at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class StatusSnapshot:
     """Everything ``watchlist status`` shows, at ``now``."""
 
@@ -106,6 +119,7 @@ class StatusSnapshot:
     recent_alerts: tuple[AlertLine, ...] = ()
     last_reload: ReloadStatus | None = None
     channels: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, masked URLs)
+    merges: tuple[MergeLine, ...] = ()  # newest first
 
 
 # ----------------------------------------------------------------------------- collection
@@ -162,6 +176,7 @@ def collect_snapshot(
         )
     outbox = None
     alerts: list[AlertLine] = []
+    merges: list[MergeLine] = []
     if store is not None:
         info = outbox_status(store, now)
         outbox = OutboxStatus(
@@ -186,6 +201,10 @@ def collect_snapshot(
                     a["id"], a["rule"], a["title"], a["url"], a["source"], _aware(a["created"])
                 )
             )
+        for m in store.recent_merges(recent):
+            at = _aware(m["at"])
+            line = (m["alert_id"], m["rule"], m["source"], m["title"], m["url"], m["how"], at)
+            merges.append(MergeLine(*line))
     return StatusSnapshot(
         now=now,
         config_path=config.path,
@@ -196,6 +215,7 @@ def collect_snapshot(
         recent_alerts=tuple(alerts),
         last_reload=read_reload_status(config.state),
         channels=tuple((c.name, tuple(mask(u) for u in c.urls)) for c in config.channels),
+        merges=tuple(merges),
     )
 
 
