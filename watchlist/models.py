@@ -141,6 +141,7 @@ class SourceConfig:
     path: str = ""  # folder: directory (absolute, resolved against the config file)
     listen: str = ""  # http: "host:port"
     token: str = ""  # http: bearer token (a secret)
+    insecure: bool = False  # http: allowed to listen beyond loopback without a token
     timeout: float = 30.0  # seconds, whole fetch
     max_bytes: int = 10 * 1024 * 1024  # cap on a decompressed body or file
     enabled: bool = True

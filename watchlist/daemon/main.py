@@ -36,6 +36,7 @@ from watchlist import __version__
 from watchlist.config.errors import ConfigErrors
 from watchlist.config.loader import load_config
 from watchlist.daemon import logs, systemd
+from watchlist.daemon.ingests import IngestPool, mark_unhealthy
 from watchlist.daemon.intake import Intake
 from watchlist.daemon.lock import AlreadyRunning, StateLock
 from watchlist.daemon.metrics import Metrics
@@ -47,7 +48,6 @@ from watchlist.delivery import CONFIG_CHECKS
 from watchlist.delivery.worker import deliver_due, run_budget
 from watchlist.models import Article, Config, SourceConfig
 from watchlist.sources import make_client
-from watchlist.sources.ingest import IngestServer
 from watchlist.store import Store, open_store
 
 log = logging.getLogger("watchlist.daemon")
@@ -82,7 +82,7 @@ class Daemon:
         self.delivery_failed = False
         self._delivering = threading.Lock()  # held while the outbox job runs
         self._intake: Intake | None = None
-        self._ingest: IngestServer | None = None
+        self._ingests = IngestPool(self.submit)
         self._scheduler: BackgroundScheduler | None = None
         self._client: httpx.Client | None = None
         self._store: Store | None = None
@@ -135,9 +135,9 @@ class Daemon:
 
     # ------------------------------------------------------------------ work
 
-    def submit(self, articles: list[Article]) -> list[str]:
-        """What the HTTP ingest source calls: process and commit, then answer."""
-        return self.intake.submit(self._ingest.name if self._ingest else "ingest", articles)
+    def submit(self, source: str, articles: list[Article]) -> list[str]:
+        """What an HTTP ingest source calls: process and commit, then answer."""
+        return self.intake.submit(source, articles)
 
     def deliver(self) -> None:
         """Send what is due in the outbox (bounded; returns promptly once stopping)."""
@@ -183,7 +183,7 @@ class Daemon:
         if new.sources != old.sources:
             self.intake.build(new)
             self._schedule_sources(new)
-            self._restart_ingest(new)
+            warnings = [*warnings, *self._restart_ingest(new)]
         for warning in warnings:
             log.warning("%s", warning)
         log.info("configuration reloaded: %d rules in force", len(new.rules))
@@ -234,15 +234,13 @@ class Daemon:
             misfire_grace_time=int(every) + 1,
         )
 
-    def _restart_ingest(self, config: Config) -> None:
-        wanted = next((s for s in config.sources if s.type == "http" and s.enabled), None)
-        if self._ingest is not None and (wanted is None or wanted != self._ingest.cfg):
-            self._ingest.stop()
-            self._ingest = None
-        if wanted is not None and self._ingest is None:
-            self._ingest = IngestServer(wanted, self.submit)
-            self._ingest.start()
-            log.info("ingest listening on %s", wanted.listen)
+    def _restart_ingest(self, config: Config) -> list[str]:
+        """Put the http sources in force; each one that cannot listen, marked on the source."""
+        problems = []
+        for name, problem in self._ingests.apply(config):
+            mark_unhealthy(self.store, name, problem, self.clock())
+            problems.append(problem)
+        return problems
 
     # ------------------------------------------------------------------ running
 
@@ -281,7 +279,8 @@ class Daemon:
         self._schedule_sources(config)
         sched.add_listener(self._job_done, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         sched.start()
-        self._restart_ingest(config)
+        for problem in self._restart_ingest(config):
+            log.error("%s", problem)
         watcher = ConfigWatcher(self._watched_paths, self.reload_event.set)
         watcher.start()
         server = None
@@ -315,8 +314,7 @@ class Daemon:
             watcher.stop()
             if server is not None:
                 server.stop()
-            if self._ingest is not None:
-                self._ingest.stop()
+            self._ingests.stop()
             self._stop_scheduler(sched)
             self._close()
         return 0

@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from watchlist.config.durations import listen_is_loopback
 from watchlist.models import Article, SourceConfig, Stopping
 from watchlist.sources.articles import make_article
 
@@ -142,26 +143,35 @@ def _field_problem(item: Mapping[str, Any]) -> str | None:
     return None
 
 
-def build_app(cfg: SourceConfig, submit: Submit) -> Starlette:
-    """The starlette app: ``POST /articles`` and ``GET /healthz``."""
-    cap = cfg.max_bytes if cfg.max_bytes > 0 else DEFAULT_MAX_BYTES
+def build_app(
+    cfg: SourceConfig, submit: Submit, current: Callable[[], SourceConfig] | None = None
+) -> Starlette:
+    """The starlette app: ``POST /articles`` and ``GET /healthz``.
+
+    ``current`` (optional) gives the config in force at each request, so a reload can
+    change the token or the caps without a new socket.
+    """
 
     async def post_articles(request: Request) -> JSONResponse:
-        if not _authorised(request, cfg.token):
+        cfg_now = current() if current is not None else cfg
+        cap = cfg_now.max_bytes if cfg_now.max_bytes > 0 else DEFAULT_MAX_BYTES
+        if not _authorised(request, cfg_now.token):
             return JSONResponse(
                 {"error": "unauthorized"}, 401, headers={"WWW-Authenticate": "Bearer"}
             )
         try:
-            articles = _articles(await _read_body(request, cap), cfg.name)
+            articles = _articles(await _read_body(request, cap), cfg_now.name)
         except _BadRequest as err:
             return JSONResponse({"error": err.message}, err.status)
         try:
             ids = await run_in_threadpool(submit, articles)
         except Stopping as stop:
-            log.warning("source %s: %s", cfg.name, stop)
+            log.warning("source %s: %s", cfg_now.name, stop)
             return JSONResponse({"error": str(stop)}, 503, headers={"Retry-After": "30"})
         except Exception:
-            log.exception("source %s: storing %d posted articles failed", cfg.name, len(articles))
+            log.exception(
+                "source %s: storing %d posted articles failed", cfg_now.name, len(articles)
+            )
             return JSONResponse({"error": "could not store the articles; retry later"}, 503)
         return JSONResponse({"accepted": list(ids)}, 202)
 
@@ -182,7 +192,7 @@ class IngestServer:
     def __init__(self, cfg: SourceConfig, submit: Submit) -> None:
         self.cfg = cfg
         self.name = cfg.name
-        self._app = build_app(cfg, submit)
+        self._app = build_app(cfg, submit, lambda: self.cfg)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
@@ -195,8 +205,22 @@ class IngestServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
+    def update(self, cfg: SourceConfig) -> None:
+        """Put ``cfg`` (same ``listen``) in force for the next request: token, caps, name."""
+        self.cfg = cfg
+        self.name = cfg.name
+
     def start(self, timeout: float = 10.0) -> IngestServer:
-        """Bind (errors raise ``OSError`` here, naming the address) and serve in a thread."""
+        """Bind (errors raise ``OSError`` here, naming the address) and serve in a thread.
+
+        Refuses (``OSError``) to listen beyond loopback without a token unless the
+        source says ``insecure: true``; ``watchlist check`` reports the same.
+        """
+        if not (self.cfg.token or self.cfg.insecure or listen_is_loopback(self.cfg.listen)):
+            raise OSError(
+                f"source {self.name}: refusing to listen on {self.cfg.listen} without a token; "
+                "set token: or insecure: true"
+            )
         host, port = parse_listen(self.cfg.listen)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
