@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    from watchlist.daemon.termsafe import make_output_safe
+
+    make_output_safe()  # control characters from articles are shown, never obeyed
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
