@@ -78,9 +78,7 @@ def test_same_title_two_urls_one_source_are_two_stories(store: Store) -> None:
     assert store.recent_merges() == []
 
 
-def test_merge_is_recorded_logged_and_noted(
-    store: Store, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_merge_is_recorded_logged_and_noted(store: Store, caplog: pytest.LogCaptureFixture) -> None:
     """A copy from another source folds into alert #N: in also_in, in merges, in the log."""
     cfg = config({"a": ("json://x",)})
     first = article(1)

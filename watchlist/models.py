@@ -307,3 +307,7 @@ class Stopping(RuntimeError):
         super().__init__(f"stopping: {done} of {total} articles stored; send the rest again")
         self.done = done
         self.total = total
+
+
+class StateError(RuntimeError):
+    """The state file cannot be used (damaged, not a state file, unwritable); says what to do."""

@@ -75,6 +75,13 @@ class IngestPool:
         self._servers = keep
         return problems
 
+    def apply_and_mark(self, config: Config, store: Store, now: datetime) -> list[str]:
+        """``apply``, then record each problem on its source; the problems, in words."""
+        problems = self.apply(config)
+        for name, problem in problems:
+            mark_unhealthy(store, name, problem, now)
+        return [problem for _, problem in problems]
+
     def stop(self) -> None:
         """Stop every server."""
         for server in self._servers.values():

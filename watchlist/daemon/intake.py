@@ -15,7 +15,9 @@ chunks (``Stopping``): what was committed stays, the rest is read again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,9 +25,10 @@ from datetime import datetime
 
 import httpx
 
+from watchlist.daemon.ingests import mark_unhealthy
 from watchlist.daemon.metrics import Metrics
 from watchlist.daemon.pipeline import Pipeline
-from watchlist.models import Article, Config, Stopping
+from watchlist.models import Article, Config, StateError, Stopping
 from watchlist.sources import Source, health, make_source
 
 log = logging.getLogger("watchlist.daemon")
@@ -63,18 +66,21 @@ class Intake:
             if s.enabled and s.type != "http"
         }
 
-    def poll(self, name: str) -> None:
-        """Poll one source, match what is new, commit it, then call ``on_matches`` if any."""
+    def poll(self, name: str) -> bool:
+        """Poll one source, match what is new, commit it, then call ``on_matches`` if any.
+
+        False when the poll failed (the source's own error, or the state not written).
+        """
         source = self._sources.get(name)
         if source is None:
-            return
+            return True
         store = self.pipeline.store
         try:
             now = self._clock()
             state = store.load_source_state(name)
             if state.next_poll is not None and now < state.next_poll:
                 log.debug("source %s backing off until %s", name, state.next_poll.isoformat())
-                return
+                return True
             with self.metrics.time_poll(name):
                 result = source.poll(state, now)
             if result.state.failures and result.state.last_error:
@@ -85,16 +91,25 @@ class Intake:
                 result.on_commit()
             if done:
                 self._on_matches()
+            return not (result.state.failures and result.state.last_error)
         except Stopping as stop:
             log.info("source %s: %s (read again at the next start)", name, stop)
+        except (StateError, sqlite3.DatabaseError) as exc:  # full disk, read-only, damaged
+            problem = (
+                f"cannot write the state file {getattr(store, 'path', '?')}: {exc}; what it "
+                "read is read again at the next poll"
+            )
+            log.error("source %s: %s", name, problem)
+            with contextlib.suppress(Exception):  # a small write may still fit: show it
+                mark_unhealthy(store, name, problem, self._clock())
         except Exception:
             log.exception("polling source %s failed; it will be polled again", name)
+        return False
 
-    def poll_all(self, workers: int) -> None:
-        """Poll every source once, ``workers`` at a time."""
+    def poll_all(self, workers: int) -> list[bool]:
+        """Poll every source once, ``workers`` at a time; whether each poll went well."""
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="watchlist-poll") as pool:
-            for _ in pool.map(self.poll, list(self._sources)):
-                pass  # poll() logs its own errors
+            return list(pool.map(self.poll, list(self._sources)))  # poll() logs its errors
 
     def submit(self, name: str, articles: list[Article]) -> list[str]:
         """Process and commit a posted batch for source ``name``; record it as its health."""

@@ -36,7 +36,7 @@ from watchlist import __version__
 from watchlist.config.errors import ConfigErrors
 from watchlist.config.loader import load_config
 from watchlist.daemon import logs, systemd
-from watchlist.daemon.ingests import IngestPool, mark_unhealthy
+from watchlist.daemon.ingests import IngestPool
 from watchlist.daemon.intake import Intake
 from watchlist.daemon.lock import AlreadyRunning, StateLock
 from watchlist.daemon.metrics import Metrics
@@ -46,7 +46,7 @@ from watchlist.daemon.reload_status import ReloadStatus, write_reload_status
 from watchlist.daemon.server import StatusServer, outbox_health
 from watchlist.delivery import CONFIG_CHECKS
 from watchlist.delivery.worker import deliver_due, run_budget
-from watchlist.models import Article, Config, SourceConfig
+from watchlist.models import Article, Config, SourceConfig, StateError
 from watchlist.sources import make_client
 from watchlist.store import Store, open_store
 
@@ -236,11 +236,7 @@ class Daemon:
 
     def _restart_ingest(self, config: Config) -> list[str]:
         """Put the http sources in force; each one that cannot listen, marked on the source."""
-        problems = []
-        for name, problem in self._ingests.apply(config):
-            mark_unhealthy(self.store, name, problem, self.clock())
-            problems.append(problem)
-        return problems
+        return self._ingests.apply_and_mark(config, self.store, self.clock())
 
     # ------------------------------------------------------------------ running
 
@@ -250,9 +246,11 @@ class Daemon:
         if runtime is None:
             return 1
         try:
-            self.intake.poll_all(WORKERS)
+            polled = self.intake.poll_all(WORKERS)
             self.deliver()
-            return 1 if self.delivery_failed else 0
+            if polled and not any(polled):
+                log.error("every source failed to poll; see the errors above")
+            return 1 if self.delivery_failed or (polled and not any(polled)) else 0
         finally:
             self._close()
 
@@ -360,10 +358,11 @@ class Daemon:
         self._lock = StateLock(config.state)
         try:
             self._lock.acquire()
-        except AlreadyRunning as exc:
+            self._open(runtime)
+        except (AlreadyRunning, StateError) as exc:  # another daemon; a damaged state file
             log.error("%s", exc)
+            self._lock.release()
             return None
-        self._open(runtime)
         self.intake.build(config)
         return runtime
 

@@ -11,6 +11,7 @@ method is safe to call from any thread.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -25,7 +26,7 @@ from typing import Any
 from watchlist.decide import decide, zone
 from watchlist.faults import crash_point
 from watchlist.match.snippet import make_snippet
-from watchlist.models import Article, Config, Match, OutboxRow, Rule, SourceState
+from watchlist.models import Article, Config, Match, OutboxRow, Rule, SourceState, StateError
 from watchlist.store.outbox import OutboxQueries, parse_ts, ts
 from watchlist.store.schema import SCHEMA, SCHEMA_VERSION
 from watchlist.store.stories import (
@@ -62,18 +63,22 @@ class Store(OutboxQueries):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            create_private(Path(self.path))
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(
             self.path, check_same_thread=False, isolation_level=None, timeout=10.0
         )
         self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
-        with self.tx() as db:
-            backfill_keys(db)
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+            with self.tx() as db:
+                backfill_keys(db)
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise StateError(state_problem(self.path, exc)) from None
 
     # ------------------------------------------------------------------ plumbing
 
@@ -309,6 +314,41 @@ class Store(OutboxQueries):
     def source_names(self) -> list[str]:
         """Every source with saved state."""
         return [r[0] for r in self.query("SELECT name FROM source_state ORDER BY name")]
+
+
+def create_private(path: Path) -> None:
+    """Create the state file (and its folder) readable by its owner only, whatever the umask."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def state_problem(path: str, exc: BaseException) -> str:
+    """One line for a state file SQLite cannot use: which file, what is wrong, what to do."""
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return (
+            f"{path}: the state file is read-only ({text}); make it and its folder writable "
+            "by the user the daemon runs as"
+        )
+    if "full" in text:
+        return f"{path}: the disk holding the state file is full ({text}); free some space"
+    if "not a database" not in text and "malformed" not in text:
+        return (
+            f"{path}: cannot use the state file ({text}); check that its disk has free space "
+            "and that the file and its folder are writable by the user the daemon runs as"
+        )
+    return (
+        f"{path}: the state file is damaged or is not a watchlist state file ({text}); "
+        f"move it aside (mv {path} {path}.broken) to start with an empty state, or restore "
+        "it from a backup"
+    )
 
 
 def _add_also_in(db: sqlite3.Connection, row: sqlite3.Row, name: str) -> None:
