@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -160,6 +161,8 @@ class Daemon:
             if self.pipeline.runtime.config.server.listen:
                 counts = self.store.counts()
                 self.metrics.set_outbox(counts["pending"] + counts["held"], counts["failed"])
+        except (StateError, sqlite3.DatabaseError) as exc:  # a full disk: one line, no traceback
+            log.error("delivering the outbox: the state file: %s; alerts stay pending", exc)
         except Exception:
             log.exception("delivering the outbox failed; pending alerts stay pending")
 
