@@ -125,8 +125,10 @@ class Intake:
     def _process(self, articles: Sequence[Article], source: str) -> int:
         self.metrics.articles_read(source, len(articles))
         new = matched = 0
+        if self._stopping():  # the store may be closing: touch it no more
+            raise Stopping(0, len(articles))
         for start in range(0, len(articles), CHUNK):
-            if self._stopping():
+            if start and self._stopping():
                 raise Stopping(start, len(articles))
             chunk = articles[start : start + CHUNK]
             processed = self.pipeline.process(chunk, self._clock())  # observes match time
