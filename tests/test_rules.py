@@ -323,8 +323,12 @@ def test_sec_company_watchlist_loads_quickly(tmp_path: Path) -> None:
         (rule,) = load_rules([path])
         return rule, clock.perf_counter() - start
 
-    _, tenth = load(rows[: len(rows) // 10], "tenth.yaml")
-    rule, whole = load(rows, "sec.yaml")
+    tenths, wholes = [], []
+    for _ in range(3):  # interleaved, best of three: the CPUs are shared
+        tenths.append(load(rows[: len(rows) // 10], "tenth.yaml")[1])
+        rule, took = load(rows, "sec.yaml")
+        wholes.append(took)
+    tenth, whole = min(tenths), min(wholes)
     assert len(rule.companies) == len(rows)  # type: ignore[attr-defined]
     assert rule.companies[0].aliases == (str(rows[0]["ticker"]),)  # type: ignore[attr-defined]
     assert whole < 30 * tenth, f"{whole:.2f} s for all, {tenth:.2f} s for a tenth"  # linear
