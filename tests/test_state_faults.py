@@ -17,7 +17,7 @@ from localserver import LocalServer, Route
 from test_lock import _hold
 
 from watchlist.daemon.lock import AlreadyRunning, StateLock
-from watchlist.models import StateError
+from watchlist.models import Config, StateError
 from watchlist.store.sqlite import Store
 
 
@@ -150,3 +150,25 @@ def test_full_disk_gives_one_line_per_poll_and_exit_1(
     assert obj["outbox"]["counts"]["alerts"] == 0  # nothing half-written
     [wire] = obj["sources"]
     assert "cannot write the state file" in wire["last_error"] and wire["failures"] == 1
+
+
+def test_status_names_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`status` says when the state's disk is full (disk_usage faked: no full disk here)."""
+    from collections import namedtuple
+
+    from watchlist.commands import statusview
+    from watchlist.commands.status import render_status, snapshot_to_json
+
+    state = tmp_path / "state.db"
+    Store(state).close()
+    cfg = Config(path=str(tmp_path / "config.yaml"), state=str(state))
+    s = Store(state)
+    try:
+        assert statusview.collect_snapshot(cfg, s, datetime.now(UTC)).state_problem == ""
+        usage = namedtuple("usage", "total used free")
+        monkeypatch.setattr(statusview.shutil, "disk_usage", lambda p: usage(10**9, 10**9, 512))
+        snap = statusview.collect_snapshot(cfg, s, datetime.now(UTC))
+    finally:
+        s.close()
+    assert "the disk is full (512 bytes free)" in render_status(snap)
+    assert "disk is full" in snapshot_to_json(snap)["state_problem"]

@@ -83,7 +83,7 @@ def render_status(snap: StatusSnapshot) -> str:
     out = [
         f"watchlist status at {now:%Y-%m-%d %H:%M:%S} UTC",
         f"config  {snap.config_path}",
-        f"state   {snap.state_path}",
+        f"state   {snap.state_path}" + (f"  ({snap.state_problem})" if snap.state_problem else ""),
         f"daemon  {daemon}",
     ]
     rl = snap.last_reload
@@ -184,6 +184,7 @@ def snapshot_to_json(snap: StatusSnapshot) -> dict[str, Any]:
         "now": _iso(snap.now),
         "config": snap.config_path,
         "state": snap.state_path,
+        "state_problem": snap.state_problem,
         "daemon": {"running": snap.daemon_pid is not None, "pid": snap.daemon_pid},
         "last_reload": None
         if rl is None
