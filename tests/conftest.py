@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import sys
 from collections.abc import Iterator
@@ -17,7 +18,20 @@ from localserver import LocalServer
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
-CORPORA = SHARED / "corpora"
+
+
+def corpora_dir() -> Path:
+    """The shared corpora: ``$WATCHLIST_CORPORA``, else ``../shared/corpora`` beside the repo."""
+    given = os.environ.get("WATCHLIST_CORPORA", "").strip()
+    return Path(given).expanduser().resolve() if given else SHARED / "corpora"
+
+
+CORPORA = corpora_dir()
+
+
+def corpus(name: str) -> Path:
+    """One file or folder of the shared corpora (it may be absent: skip with its path)."""
+    return CORPORA / name
 
 
 @pytest.fixture

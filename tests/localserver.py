@@ -3,7 +3,9 @@
 Use the ``http_server`` fixture (tests/conftest.py). Routes map a path to a
 ``Route`` (status, headers, body) or to a callable taking the ``Request`` and
 returning a ``Route``. Every request is recorded in ``server.requests``, so a
-test can read what an Apprise ``json://`` post or a conditional GET carried.
+test can read what an Apprise ``json://`` post or a conditional GET carried, and
+the path of every answer fully written in ``server.answered`` (a test can tell
+that a client gave up while the server still stalled, without timing it).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class LocalServer:
     def __init__(self) -> None:
         self.routes: dict[str, Handler] = {}
         self.requests: list[Request] = []
+        self.answered: list[str] = []  # paths whose answer was written out, in order
         self._lock = threading.Lock()
         outer = self
 
@@ -85,6 +88,8 @@ class LocalServer:
                 if self.command != "HEAD":
                     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                         self.wfile.write(data)
+                with outer._lock:
+                    outer.answered.append(path)
 
             do_GET = do_POST = do_PUT = do_HEAD = _handle
 

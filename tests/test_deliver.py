@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,10 +40,9 @@ def test_http_error_is_reported_in_words(http_server: LocalServer, status: int) 
 
 def test_slow_receiver_times_out(http_server: LocalServer) -> None:
     """A receiver slower than the timeout gives 'timed out' without waiting for it."""
-    http_server.routes["/slow"] = Route(200, delay=3)
-    started = time.monotonic()
+    http_server.routes["/slow"] = Route(200, delay=10)
     res = send([json_url(http_server, "/slow")], "T", "B", timeout=0.5)
-    assert time.monotonic() - started < 2.5
+    assert "/slow" not in http_server.answered  # it returned while the receiver still stalled
     assert not res.ok and res.timed_out
     assert "timed out after 0.5s" in res.words and "may still have arrived" in res.words
 

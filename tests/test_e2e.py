@@ -128,10 +128,8 @@ def test_example_config_prints_the_seed_alert(tmp_path: Path) -> None:
             shutil.copytree(src, tmp_path / name)
         else:
             shutil.copy(src, tmp_path / name)
-    start = time.monotonic()
     done = watchlist("run", "-c", "config.example.yaml", "--once", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert time.monotonic() - start < 20
     assert "[star-market-future-industries] " + SEED_TITLE in done.stdout
     assert "[us-ai-labs] " + SEED_TITLE in done.stdout
     assert "Copper prices" not in done.stdout

@@ -100,12 +100,14 @@ def head(length: int | None, extra: str = "") -> bytes:
     return f"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n{cl}{extra}\r\n".encode()
 
 
-def poll(url: str, client: httpx.Client, **kw: object) -> tuple[object, float]:
-    """Poll an rss source once; returns (result, seconds taken)."""
+def poll(url: str, client: httpx.Client, **kw: object) -> tuple[object, None]:
+    """Poll an rss source once; returns (result, None).
+
+    No test times a poll: each counts what the server still had to send, or whether
+    it was still stalling, when the poll returned.
+    """
     cfg = SourceConfig(name="faulty", type="rss", url=url, **kw)  # type: ignore[arg-type]
-    start = time.monotonic()
-    res = make_source(cfg, client).poll(SourceState(), NOW)
-    return res, time.monotonic() - start
+    return make_source(cfg, client).poll(SourceState(), NOW), None
 
 
 def good(conn: socket.socket) -> None:
@@ -125,14 +127,17 @@ def test_one_byte_a_second_ends_at_deadline(
 ) -> None:
     """A server dripping one byte a second is cut off at the fetch deadline."""
 
+    sent = [0]
+
     def drip(conn: socket.socket) -> None:
         conn.sendall(head(len(FEED)))
         for b in FEED:
             conn.sendall(bytes([b]))
+            sent[0] += 1
             time.sleep(1.0)
 
-    res, took = poll(raw(drip).url(), client, timeout=2.0)
-    assert took < 3.5
+    res, _ = poll(raw(drip).url(), client, timeout=2.0)
+    assert sent[0] < len(FEED) // 2  # cut off long before the drip would have ended
     assert "within the timeout (2 s)" in res.state.last_error  # type: ignore[attr-defined]
     res2, _ = poll(raw(good).url(), client)
     assert len(res2.articles) == 1  # type: ignore[attr-defined]
@@ -144,22 +149,35 @@ def test_header_drip_ends_at_deadline(
 ) -> None:
     """A server dripping its status line and headers is also cut off at the deadline."""
 
+    sent = [0]
+    whole = head(len(FEED)) + FEED
+
     def drip(conn: socket.socket) -> None:
-        for b in head(len(FEED)) + FEED:
+        for b in whole:
             conn.sendall(bytes([b]))
+            sent[0] += 1
             time.sleep(0.5)
 
-    res, took = poll(raw(drip).url(), client, timeout=2.0)
-    assert took < 3.0
+    res, _ = poll(raw(drip).url(), client, timeout=2.0)
+    assert sent[0] < len(whole) // 2  # still inside the head when the deadline hit
     assert "within the timeout (2 s)" in res.state.last_error  # type: ignore[attr-defined]
 
 
 def test_silent_server_times_out(
     raw: Callable[[Behaviour], RawServer], client: httpx.Client
 ) -> None:
-    """A server that never answers ends in a timeout error within the deadline."""
-    res, took = poll(raw(lambda conn: time.sleep(3)).url(), client, timeout=1.0)
-    assert took < 2.0
+    """A server that never answers ends in a timeout error while the server still stalls."""
+    release, finished = threading.Event(), threading.Event()
+
+    def silent(conn: socket.socket) -> None:
+        release.wait(30)
+        finished.set()
+
+    try:
+        res, _ = poll(raw(silent).url(), client, timeout=1.0)
+        assert not finished.is_set()  # the poll gave up; the server had not answered
+    finally:
+        release.set()
     assert "within the timeout" in res.state.last_error  # type: ignore[attr-defined]
 
 
@@ -178,15 +196,16 @@ def test_huge_body_stopped_at_cap(
     size = 50 * 1024 * 1024
     block = b"<!-- padding -->" * 4096
 
+    sent = [0]
+
     def huge(conn: socket.socket) -> None:
         conn.sendall(head(size))
-        sent = 0
-        while sent < size:
+        while sent[0] < size:
             conn.sendall(block)
-            sent += len(block)
+            sent[0] += len(block)
 
-    res, took = poll(raw(huge).url(), client, max_bytes=1024 * 1024)
-    assert took < 3
+    res, _ = poll(raw(huge).url(), client, max_bytes=1024 * 1024)
+    assert sent[0] < size // 4  # the client hung up early instead of reading it all
     assert "larger than max_bytes (1048576 bytes)" in res.state.last_error  # type: ignore[attr-defined]
 
 
@@ -205,9 +224,8 @@ def test_gzip_bomb_stopped_at_cap(
     import psutil
 
     rss_before = psutil.Process().memory_info().rss
-    res, took = poll(raw(serve).url(), client, max_bytes=5 * 1024 * 1024)
+    res, _ = poll(raw(serve).url(), client, max_bytes=5 * 1024 * 1024)
     grew = psutil.Process().memory_info().rss - rss_before
-    assert took < 3
     assert "larger than max_bytes" in res.state.last_error  # type: ignore[attr-defined]
     assert grew < 100 * 1024 * 1024
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import gc
 import json
 import random
-from pathlib import Path
 
 import pytest
+from conftest import corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +16,7 @@ from watchlist.match.normalize import normalize_general
 from watchlist.match.terms import strip_legal, term_words
 from watchlist.models import Entry, Rule
 
-SEC = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "sec-company-tickers.json"
+SEC = corpus("sec-company-tickers.json")
 DECOR = ["", " Inc", " Inc.", ", Inc.", " /DE/", " S.A.", " Co", "'s", " & Co.", "-B", " (The)"]
 
 

@@ -7,7 +7,6 @@ never answers within the configured timeout.
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -49,9 +48,8 @@ def test_healthy_channel_is_served_while_another_hangs(
         {"hang": (url(http_server, "/hang"),), "good": (url(http_server, "/good"),)}, timeout=1.0
     )
     record(store, cfg, 3)
-    started = time.monotonic()
     stats = deliver_due(store, cfg, T0)
-    assert time.monotonic() - started < 2.5  # one timeout, not three
+    assert "/hang" not in http_server.answered  # the run ended inside the hang
     assert (stats.sent, stats.retrying, stats.deferred) == (3, 1, 2)
     assert len(http_server.posts("/good")) == 3
     assert len(http_server.posts("/hang")) == 1
@@ -118,9 +116,8 @@ def test_stop_during_a_hung_send_returns_promptly(store: Store, http_server: Loc
     http_server.routes["/hook"] = hang
     cfg = config({"hook": (url(http_server, "/hook"),)}, timeout=30)
     record(store, cfg, 2)
-    started = time.monotonic()
     stats = deliver_due(store, cfg, T0, stop=stop.is_set)
-    assert time.monotonic() - started < 3
+    assert "/hook" not in http_server.answered  # abandoned while the server held it
     assert (stats.sent, stats.waiting) == (0, 2)
     rows = store.outbox_rows("pending", due_by=T0)
     assert sorted(r.attempts for r in rows) == [0, 1]

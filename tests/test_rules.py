@@ -8,6 +8,7 @@ from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import corpora_dir
 
 from watchlist.config.errors import ConfigErrors
 from watchlist.config.rules import load_rules, parse_cron, parse_quiet_hours
@@ -299,29 +300,38 @@ def test_parse_cron_needs_five_valid_fields(text: str, ok: bool) -> None:
             parse_cron(text)
 
 
-CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+CORPORA = corpora_dir()
 
 
 @pytest.mark.slow
 def test_sec_company_watchlist_loads_quickly(tmp_path: Path) -> None:
-    """A watchlist of all 10,077 SEC company names with tickers loads in under 3 s."""
+    """All 10,077 SEC names with tickers load in about 10x the time of a tenth of them."""
     source = CORPORA / "sec-company-tickers.json"
     if not source.exists():
-        pytest.skip(f"corpus not available: {source}")
+        pytest.skip(f"corpus not available: {source} (set WATCHLIST_CORPORA)")
     data = json.loads(source.read_text(encoding="utf-8"))
     rows = list(data.values()) if isinstance(data, dict) else list(data)
-    lines = ["watchlists:", "  sec:"]
-    for row in rows:
-        lines.append(f"    - name: {json.dumps(row['title'])}")
-        lines.append(f"      aliases: [{json.dumps(row['ticker'])}]")
-    lines += ["rules:", "  - name: sec", "    companies: sec", ""]
-    path = write(tmp_path, "sec.yaml", "\n".join(lines))
-    start = clock.perf_counter()
-    (rule,) = load_rules([path])
-    elapsed = clock.perf_counter() - start
-    assert len(rule.companies) == len(rows)
-    assert rule.companies[0].aliases == (str(rows[0]["ticker"]),)
-    assert elapsed < 3.0, f"took {elapsed:.2f} s"
+
+    def load(part: list[dict[str, object]], name: str) -> tuple[object, float]:
+        lines = ["watchlists:", "  sec:"]
+        for row in part:
+            lines.append(f"    - name: {json.dumps(row['title'])}")
+            lines.append(f"      aliases: [{json.dumps(row['ticker'])}]")
+        lines += ["rules:", "  - name: sec", "    companies: sec", ""]
+        path = write(tmp_path, name, "\n".join(lines))
+        start = clock.perf_counter()
+        (rule,) = load_rules([path])
+        return rule, clock.perf_counter() - start
+
+    tenths, wholes = [], []
+    for _ in range(3):  # interleaved, best of three: the CPUs are shared
+        tenths.append(load(rows[: len(rows) // 10], "tenth.yaml")[1])
+        rule, took = load(rows, "sec.yaml")
+        wholes.append(took)
+    tenth, whole = min(tenths), min(wholes)
+    assert len(rule.companies) == len(rows)  # type: ignore[attr-defined]
+    assert rule.companies[0].aliases == (str(rows[0]["ticker"]),)  # type: ignore[attr-defined]
+    assert whole < 30 * tenth, f"{whole:.2f} s for all, {tenth:.2f} s for a tenth"  # linear
 
 
 SEED = (

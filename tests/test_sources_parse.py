@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import corpora_dir
 from localserver import LocalServer
 
 from watchlist.sources import SourceError, parse_bytes
 
-CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+CORPORA = corpora_dir()
 CORPUS = CORPORA / "feedparser-tests"
 REUTERS = CORPORA / "reuters21578.jsonl"
 
@@ -136,11 +137,9 @@ BILLION_LAUGHS = (
 
 
 def test_billion_laughs_not_expanded() -> None:
-    """Nested entity definitions are refused with a clear error, never expanded."""
-    start = time.monotonic()
+    """Nested entity definitions are refused from the DOCTYPE alone, never expanded."""
     with pytest.raises(SourceError, match=r"^bomb: its DOCTYPE declares entities that expand"):
         parse_bytes(BILLION_LAUGHS, name="bomb", source="s")
-    assert time.monotonic() - start < 0.5
 
 
 def laughs(before: str = "", levels: int = 9) -> bytes:
@@ -169,10 +168,8 @@ GUARD_BYPASSES = [
 @pytest.mark.parametrize("before", GUARD_BYPASSES)
 def test_billion_laughs_guard_not_bypassed(before: str) -> None:
     """Comments, PIs and quoted ``]>`` inside the DOCTYPE do not hide it: refused at once."""
-    start = time.monotonic()
     with pytest.raises(SourceError, match=r"\(billion laughs\); refused"):
-        parse_bytes(laughs(before), name="bomb", source="s")
-    assert time.monotonic() - start < 0.5
+        parse_bytes(laughs(before, levels=60), name="bomb", source="s")  # 10**60: never expanded
 
 
 @pytest.mark.parametrize("before", ["", *GUARD_BYPASSES])
@@ -192,11 +189,9 @@ def test_xxe_guard_not_bypassed(tmp_path: Path, before: str) -> None:
 
 def test_entities_past_the_scan_are_refused_by_defusedxml() -> None:
     """A UTF-16 feed without BOM hides its DOCTYPE from the byte scan; defusedxml refuses it."""
-    data = laughs().decode().replace('"1.0"?>', '"1.0" encoding="utf-16"?>', 1)
-    start = time.monotonic()
+    data = laughs(levels=60).decode().replace('"1.0"?>', '"1.0" encoding="utf-16"?>', 1)
     with pytest.raises(SourceError, match=r"^bomb: the feed declares XML entities"):
-        parse_bytes(data.encode("utf-16-le"), name="bomb", source="s")
-    assert time.monotonic() - start < 0.5
+        parse_bytes(data.encode("utf-16-le"), name="bomb", source="s")  # 10**60: never expanded
 
 
 def test_harmless_doctypes_still_parse() -> None:

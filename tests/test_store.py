@@ -24,7 +24,7 @@ def store(tmp_path: Path) -> Store:
 
 
 def test_pragmas_and_schema_version(tmp_path: Path) -> None:
-    """The file is in WAL mode, synchronous FULL, with schema version 2."""
+    """The file is in WAL mode, synchronous FULL, at the newest schema version."""
     s = Store(tmp_path / "s.db")
     assert s.query("PRAGMA journal_mode")[0][0] == "wal"
     assert s.query("PRAGMA synchronous")[0][0] == 2  # FULL

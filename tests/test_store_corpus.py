@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import corpus
 from test_faults_driver import T0, config
 
 from watchlist.models import Article, Hit, Match
 from watchlist.store.sqlite import Store
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "reuters21578.jsonl"
+CORPUS = corpus("reuters21578.jsonl")
 
 
 def _date(text: str) -> datetime | None:

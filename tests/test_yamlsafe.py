@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from watchlist.config.errors import ConfigError, ConfigErrors
@@ -115,16 +113,12 @@ def test_collected_errors_still_raise_for_unreadable_yaml() -> None:
 
 
 def test_billion_laughs_fails_fast() -> None:
-    """A 9-level alias bomb is refused in well under 100 ms with a clear error."""
-    text = billion_laughs(9)
-    start = time.perf_counter()
-    errors = errors_of(text)
-    elapsed = time.perf_counter() - start
-    assert errors == [
-        "f.yaml:5:5: document too large: aliases expand it by more than 100,000 values "
-        "(an alias bomb?)"
-    ]
-    assert elapsed < 0.1, f"took {elapsed * 1000:.1f} ms"
+    """Alias bombs of 10**9 and 10**60 values are refused at the same 100,000-value cap."""
+    for levels in (9, 60):  # 10**60 could never finish unless expansion stops at the cap
+        assert errors_of(billion_laughs(levels)) == [
+            "f.yaml:5:5: document too large: aliases expand it by more than 100,000 values "
+            "(an alias bomb?)"
+        ]
 
 
 def test_node_budget_counts_alias_revisits() -> None:

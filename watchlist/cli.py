@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    from watchlist.daemon.termsafe import make_output_safe
+
+    make_output_safe()  # control characters from articles are shown, never obeyed
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
@@ -109,9 +112,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem := _config_option_problem(args):
         print(f"watchlist {args.command}: {problem}", file=sys.stderr)
         return 2
+    from watchlist.models import StateError
+
     try:
         code: int = args._run(args)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+    except StateError as exc:  # a damaged or unwritable state file: one line, what to do
+        print(f"watchlist {args.command}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

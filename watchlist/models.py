@@ -163,6 +163,7 @@ class SourceConfig:
     path: str = ""  # folder: directory (absolute, resolved against the config file)
     listen: str = ""  # http: "host:port"
     token: str = ""  # http: bearer token (a secret)
+    insecure: bool = False  # http: allowed to listen beyond loopback without a token
     timeout: float = 30.0  # seconds, whole fetch
     max_bytes: int = 10 * 1024 * 1024  # cap on a decompressed body or file
     enabled: bool = True
@@ -344,3 +345,16 @@ class Mute:
     def active(self, now: datetime) -> bool:
         """True while the mute silences matches: not removed and not yet expired."""
         return self.removed is None and now < self.until
+
+
+class Stopping(RuntimeError):
+    """The daemon is stopping: a batch was cut short between chunks (what was committed stays)."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__(f"stopping: {done} of {total} articles stored; send the rest again")
+        self.done = done
+        self.total = total
+
+
+class StateError(RuntimeError):
+    """The state file cannot be used (damaged, not a state file, unwritable); says what to do."""

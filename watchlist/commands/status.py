@@ -83,7 +83,7 @@ def render_status(snap: StatusSnapshot) -> str:
     out = [
         f"watchlist status at {now:%Y-%m-%d %H:%M:%S} UTC",
         f"config  {snap.config_path}",
-        f"state   {snap.state_path}",
+        f"state   {snap.state_path}" + (f"  ({snap.state_problem})" if snap.state_problem else ""),
         f"daemon  {daemon}",
     ]
     rl = snap.last_reload
@@ -160,6 +160,16 @@ def render_status(snap: StatusSnapshot) -> str:
             for a in snap.recent_alerts
         ]
         out += ["  " + ln for ln in table(["when", "rule", "source", "title", "url"], rows)]
+    if snap.merges:
+        out += ["", "MERGED (the same story again: noted on the alert, no new alert)"]
+        rows = [
+            [ago(m.at, now), m.rule, m.source, _clip(m.title, 50), f"#{m.alert_id} ({m.how})"]
+            for m in snap.merges
+        ]
+        out += [
+            "  " + ln
+            for ln in table(["when", "rule", "source", "title", "merged into alert"], rows)
+        ]
     out += ["", "CHANNELS"]
     for name, urls in snap.channels:
         out.append(f"  {name}: {', '.join(mask(u) for u in urls)}")
@@ -180,6 +190,7 @@ def snapshot_to_json(snap: StatusSnapshot) -> dict[str, Any]:
         "now": _iso(snap.now),
         "config": snap.config_path,
         "state": snap.state_path,
+        "state_problem": snap.state_problem,
         "daemon": {"running": snap.daemon_pid is not None, "pid": snap.daemon_pid},
         "last_reload": None
         if rl is None
@@ -239,6 +250,18 @@ def snapshot_to_json(snap: StatusSnapshot) -> dict[str, Any]:
             for a in snap.recent_alerts
         ],
         "channels": {name: [mask(u) for u in urls] for name, urls in snap.channels},
+        "merges": [
+            {
+                "alert_id": m.alert_id,
+                "rule": m.rule,
+                "source": m.source,
+                "title": m.title,
+                "url": mask(m.url),
+                "how": m.how,
+                "at": _iso(m.at),
+            }
+            for m in snap.merges
+        ],
     }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -95,6 +96,19 @@ class AlertLine:
 
 
 @dataclass(frozen=True, slots=True)
+class MergeLine:
+    """One recent match folded into an earlier alert of its rule (the same story)."""
+
+    alert_id: int
+    rule: str
+    source: str
+    title: str
+    url: str
+    how: str  # "same id" | "same url" | "same title"
+    at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class StatusSnapshot:
     """Everything ``watchlist status`` shows, at ``now``."""
 
@@ -107,6 +121,8 @@ class StatusSnapshot:
     recent_alerts: tuple[AlertLine, ...] = ()
     last_reload: ReloadStatus | None = None
     channels: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, masked URLs)
+    merges: tuple[MergeLine, ...] = ()  # newest first
+    state_problem: str = ""  # why the daemon cannot write the state now ("" when it can)
 
 
 # ----------------------------------------------------------------------------- collection
@@ -124,6 +140,25 @@ def running_pid(state_path: str | Path) -> int | None:
     except PermissionError:  # alive, but another user's
         return pid
     return pid
+
+
+LOW_DISK = 1024 * 1024  # bytes free below which the state cannot be relied on to grow
+
+
+def state_problem(state_path: str) -> str:
+    """Why the state file cannot be written now (a full disk, no write permission), or ""."""
+    path = Path(state_path)
+    if state_path == ":memory:" or "://" in state_path or not path.exists():
+        return ""
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return ""
+    if free < LOW_DISK:
+        return f"the disk is full ({free} bytes free): nothing new can be recorded"
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        return "the state file or its folder is read-only: nothing new can be recorded"
+    return ""
 
 
 def _aware(value: Any) -> datetime | None:
@@ -163,6 +198,7 @@ def collect_snapshot(
         )
     outbox = None
     alerts: list[AlertLine] = []
+    merges: list[MergeLine] = []
     if store is not None:
         info = outbox_status(store, now)
         outbox = OutboxStatus(
@@ -193,6 +229,10 @@ def collect_snapshot(
                     a.get("muted"),
                 )
             )
+        for m in store.recent_merges(recent):
+            at = _aware(m["at"])
+            line = (m["alert_id"], m["rule"], m["source"], m["title"], m["url"], m["how"], at)
+            merges.append(MergeLine(*line))
     return StatusSnapshot(
         now=now,
         config_path=config.path,
@@ -203,6 +243,8 @@ def collect_snapshot(
         recent_alerts=tuple(alerts),
         last_reload=read_reload_status(config.state),
         channels=tuple((c.name, tuple(mask(u) for u in c.urls)) for c in config.channels),
+        merges=tuple(merges),
+        state_problem=state_problem(config.state),
     )
 
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
 from typing import Any
@@ -153,6 +154,21 @@ def parse_listen(value: Any) -> str:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"expected host:port such as 127.0.0.1:8787, found '{value}'")
     return value
+
+
+def listen_is_loopback(listen: str) -> bool:
+    """Whether ``host:port`` listens on this machine only (127.0.0.0/8, ::1, localhost).
+
+    An empty host, 0.0.0.0, :: and every other name or address count as reachable
+    from elsewhere.
+    """
+    host = listen.rpartition(":")[0].strip().strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def size(value: Any) -> int:

@@ -39,6 +39,7 @@ from watchlist.config.errors import (
     redact,
     sort_errors,
 )
+from watchlist.config.httpsource import http_fields, shared_listen
 from watchlist.config.rules import (
     DEFAULT_KEYS,
     collect_rules,
@@ -94,7 +95,7 @@ SOURCE_COMMON: tuple[str, ...] = ("name", "type", "every", "timeout", "max_bytes
 SOURCE_EXTRA: dict[str, tuple[str, ...]] = {
     "rss": ("url",),
     "folder": ("path",),
-    "http": ("listen", "token"),
+    "http": ("listen", "token", "insecure"),
 }
 CHANNEL_KEYS: tuple[str, ...] = ("url", "urls", "rate_limit", "format")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -147,10 +148,7 @@ def _source(
     if kind == "folder" and (folder := chk.text(m, "path")):
         fields["path"] = _local(folder, base)
     if kind == "http":
-        fields["listen"] = chk.convert(m, "listen", parse_listen) or ""
-        if (token := chk.text(m, "token")) is not None:
-            secrets.append(token)
-            fields["token"] = token
+        fields.update(http_fields(m, chk, name, secrets))
     if name is None or kind is None:
         return None
     return SourceConfig(
@@ -184,6 +182,9 @@ def _sources(
             chk.error(where, f"duplicate source name '{src.name}' (first at line {seen[src.name]})")
             continue
         seen[src.name] = item.value_pos["name"].line
+        if problem := shared_listen(src, out):
+            chk.error(item.value_pos["listen"], problem)
+            continue
         out.append(src)
     return out
 

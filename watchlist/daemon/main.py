@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from watchlist import __version__
 from watchlist.config.errors import ConfigErrors
 from watchlist.config.loader import load_config
 from watchlist.daemon import logs, systemd
+from watchlist.daemon.ingests import IngestPool
 from watchlist.daemon.intake import Intake
 from watchlist.daemon.lock import AlreadyRunning, StateLock
 from watchlist.daemon.metrics import Metrics
@@ -47,9 +49,8 @@ from watchlist.daemon.reload_status import ReloadStatus, write_reload_status
 from watchlist.daemon.server import StatusServer, outbox_health
 from watchlist.delivery import CONFIG_CHECKS
 from watchlist.delivery.worker import deliver_due, run_budget
-from watchlist.models import Article, Config, SourceConfig
+from watchlist.models import Article, Config, SourceConfig, StateError
 from watchlist.sources import make_client
-from watchlist.sources.ingest import IngestServer
 from watchlist.store import Store, open_store
 
 log = logging.getLogger("watchlist.daemon")
@@ -84,7 +85,7 @@ class Daemon:
         self.delivery_failed = False
         self._delivering = threading.Lock()  # held while the outbox job runs
         self._intake: Intake | None = None
-        self._ingest: IngestServer | None = None
+        self._ingests = IngestPool(self.submit)
         self._scheduler: BackgroundScheduler | None = None
         self._client: httpx.Client | None = None
         self._store: Store | None = None
@@ -125,6 +126,7 @@ class Daemon:
             self._client,
             clock=self.clock,
             on_matches=self._wake_outbox,
+            stopping=self.stop_event.is_set,
         )
         self._reloader = Reloader(
             self._load, self._apply, count=lambda r: len(r.config.rules), rules=len(config.rules)
@@ -138,9 +140,9 @@ class Daemon:
 
     # ------------------------------------------------------------------ work
 
-    def submit(self, articles: list[Article]) -> list[str]:
-        """What the HTTP ingest source calls: process and commit, then answer."""
-        return self.intake.submit(self._ingest.name if self._ingest else "ingest", articles)
+    def submit(self, source: str, articles: list[Article]) -> list[str]:
+        """What an HTTP ingest source calls: process and commit, then answer."""
+        return self.intake.submit(source, articles)
 
     def deliver(self) -> None:
         """Send what is due in the outbox (bounded; returns promptly once stopping)."""
@@ -163,6 +165,8 @@ class Daemon:
             if self.pipeline.runtime.config.server.listen:
                 counts = self.store.counts()
                 self.metrics.set_outbox(counts["pending"] + counts["held"], counts["failed"])
+        except (StateError, sqlite3.DatabaseError) as exc:  # a full disk: one line, no traceback
+            log.error("delivering the outbox: the state file: %s; alerts stay pending", exc)
         except Exception:
             log.exception("delivering the outbox failed; pending alerts stay pending")
 
@@ -194,7 +198,7 @@ class Daemon:
         if new.sources != old.sources:
             self.intake.build(new)
             self._schedule_sources(new)
-            self._restart_ingest(new)
+            warnings = [*warnings, *self._restart_ingest(new)]
         for warning in warnings:
             log.warning("%s", warning)
         log.info("configuration reloaded: %d rules in force", len(new.rules))
@@ -245,15 +249,9 @@ class Daemon:
             misfire_grace_time=int(every) + 1,
         )
 
-    def _restart_ingest(self, config: Config) -> None:
-        wanted = next((s for s in config.sources if s.type == "http" and s.enabled), None)
-        if self._ingest is not None and (wanted is None or wanted != self._ingest.cfg):
-            self._ingest.stop()
-            self._ingest = None
-        if wanted is not None and self._ingest is None:
-            self._ingest = IngestServer(wanted, self.submit)
-            self._ingest.start()
-            log.info("ingest listening on %s", wanted.listen)
+    def _restart_ingest(self, config: Config) -> list[str]:
+        """Put the http sources in force; each one that cannot listen, marked on the source."""
+        return self._ingests.apply_and_mark(config, self.store, self.clock())
 
     # ------------------------------------------------------------------ running
 
@@ -263,10 +261,12 @@ class Daemon:
         if runtime is None:
             return 1
         try:
-            self.intake.poll_all(WORKERS)
+            polled = self.intake.poll_all(WORKERS)
             self.deliver()
             self.prune()
-            return 1 if self.delivery_failed else 0
+            if polled and not any(polled):
+                log.error("every source failed to poll; see the errors above")
+            return 1 if self.delivery_failed or (polled and not any(polled)) else 0
         finally:
             self._close()
 
@@ -295,7 +295,8 @@ class Daemon:
         self._schedule_sources(config)
         sched.add_listener(self._job_done, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         sched.start()
-        self._restart_ingest(config)
+        for problem in self._restart_ingest(config):
+            log.error("%s", problem)
         watcher = ConfigWatcher(self._watched_paths, self.reload_event.set)
         watcher.start()
         server = None
@@ -331,8 +332,7 @@ class Daemon:
             watcher.stop()
             if server is not None:
                 server.stop()
-            if self._ingest is not None:
-                self._ingest.stop()
+            self._ingests.stop()
             self._stop_scheduler(sched)
             self._close()
         return 0
@@ -397,10 +397,11 @@ class Daemon:
         self._lock = StateLock(config.state)
         try:
             self._lock.acquire()
-        except AlreadyRunning as exc:
+            self._open(runtime)
+        except (AlreadyRunning, StateError) as exc:  # another daemon; a damaged state file
             log.error("%s", exc)
+            self._lock.release()
             return None
-        self._open(runtime)
         self.intake.build(config)
         return runtime
 

@@ -10,6 +10,7 @@ may still carry warnings: changes it read but could not apply live (``state:``,
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 
 from watchlist.daemon.logs import mask
+
+log = logging.getLogger("watchlist.reload")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +53,18 @@ def write_reload_status(state_path: str | Path, status: ReloadStatus) -> None:
         "rules": status.rules,
         "warnings": [mask(w) for w in status.warnings],
     }
-    fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
+    except OSError as exc:  # a full disk or a read-only folder: say so, keep running
+        log.error("%s: cannot record the reload status: %s", target, exc.strerror or exc)
+        return
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, ensure_ascii=False, indent=1)
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        log.error("%s: cannot record the reload status: %s", target, exc.strerror or exc)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -15,11 +15,15 @@ Version 4 (mutes, issue 12) adds ``mutes`` (a rule, or one story of a rule, sile
 until a time, with the user's comment) and ``alerts.muted`` (the id of the mute that
 silenced an alert: it is recorded and shown, with no outbox rows); and indexes for the
 web page: outbox rows by alert, alerts by time.
+
+Version 5 gives each alert its story key (``store/stories.py``; filled in for older
+alerts when the store opens) with an index, so story dedup is one lookup per match,
+and keeps every merge of a match into an earlier alert in ``merges``.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
     (
@@ -86,6 +90,18 @@ SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX alerts_rule_created ON alerts (rule, created)",
             "CREATE INDEX alerts_rule_id ON alerts (rule, id)",
             "CREATE INDEX alerts_muted ON alerts (muted)",
+        ),
+    ),
+    (
+        5,
+        (
+            "ALTER TABLE alerts ADD COLUMN story_key TEXT",
+            "CREATE INDEX alerts_rule_story_key ON alerts (rule, story_key, story_at)",
+            "CREATE TABLE merges (id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL"
+            " REFERENCES alerts (id), rule TEXT NOT NULL, source TEXT NOT NULL,"
+            " article_id TEXT NOT NULL, title TEXT NOT NULL, url TEXT NOT NULL,"
+            " how TEXT NOT NULL, at TEXT NOT NULL)",
+            "CREATE INDEX merges_alert ON merges (alert_id)",
         ),
     ),
 )

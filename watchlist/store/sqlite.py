@@ -10,9 +10,8 @@ method is safe to call from any thread.
 
 from __future__ import annotations
 
-import difflib
 import json
-import math
+import os
 import re
 import sqlite3
 import threading
@@ -20,23 +19,28 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from watchlist.decide import decide, find_mute, zone
 from watchlist.faults import crash_point
 from watchlist.match.snippet import make_snippet
-from watchlist.models import Article, Config, Match, OutboxRow, Rule, SourceState
+from watchlist.models import Article, Config, Match, OutboxRow, Rule, SourceState, StateError
 from watchlist.store.archive import ArchiveQueries, archive_article
 from watchlist.store.mutes import MuteQueries, active_mutes
 from watchlist.store.outbox import OutboxQueries, parse_ts, ts
 from watchlist.store.schema import SCHEMA, SCHEMA_VERSION
+from watchlist.store.stories import (
+    STORY_WINDOW,
+    backfill_keys,
+    find_story,
+    merges_query,
+    record_merge,
+    shared_id,
+    story_key,
+)
 from watchlist.store.views import ViewQueries
-
-STORY_WINDOW = timedelta(hours=48)
-TITLE_SIMILARITY = 0.92
-_DIGITS_RE = re.compile(r"\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +67,22 @@ class Store(OutboxQueries, ArchiveQueries, MuteQueries, ViewQueries):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            create_private(Path(self.path))
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(
             self.path, check_same_thread=False, isolation_level=None, timeout=10.0
         )
         self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+            with self.tx() as db:
+                backfill_keys(db)
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise StateError(state_problem(self.path, exc)) from None
 
     # ------------------------------------------------------------------ plumbing
 
@@ -179,7 +189,9 @@ class Store(OutboxQueries, ArchiveQueries, MuteQueries, ViewQueries):
                 if art is None:
                     continue
                 used.add((m.rule, art.source, art.id))
-                if self._attach_duplicate(db, m.rule, art, now):
+                found = find_story(db, m.rule, art, now)
+                if found is not None:
+                    record_merge(db, m.rule, art, found, now)
                     counts["duplicates"] += 1
                     continue
                 mute = find_mute(mutes, m.rule, art, title_key(art.title), now)
@@ -238,8 +250,8 @@ class Store(OutboxQueries, ArchiveQueries, MuteQueries, ViewQueries):
         hits = [asdict(h) for h in m.hits]
         cur = db.execute(
             "INSERT INTO alerts (rule, article_id, url, title, title_key, summary, source,"
-            " published, score, hits, snippet, created, story_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " published, score, hits, snippet, created, story_at, story_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 m.rule,
                 art.id,
@@ -256,57 +268,10 @@ class Store(OutboxQueries, ArchiveQueries, MuteQueries, ViewQueries):
                 json.dumps(asdict(snippet)),
                 ts(now),
                 ts(art.published or now),
+                story_key(art.title),
             ),
         )
         return int(cur.lastrowid or 0)
-
-    def _attach_duplicate(
-        self, db: sqlite3.Connection, rule: str, art: Article, now: datetime
-    ) -> bool:
-        """If ``rule`` already alerted for this story, note the other source on it; True if so."""
-        row = None
-        if shared_id(art.id):
-            row = db.execute(
-                "SELECT id, source, also_in FROM alerts WHERE rule = ? AND article_id = ? LIMIT 1",
-                (rule, art.id),
-            ).fetchone()
-        if row is None and art.url:
-            row = db.execute(
-                "SELECT id, source, also_in FROM alerts WHERE rule = ? AND url = ? LIMIT 1",
-                (rule, art.url),
-            ).fetchone()
-        key = title_key(art.title)
-        if row is None and len(key) >= 12:
-            when = art.published or now
-            # only titles whose length can reach the similarity (2 min / (a + b)), filtered
-            # in SQLite rather than fetched: a busy rule has thousands in the window
-            shortest = math.floor(TITLE_SIMILARITY * len(key) / (2 - TITLE_SIMILARITY))
-            longest = math.ceil(len(key) * (2 - TITLE_SIMILARITY) / TITLE_SIMILARITY)
-            rows = db.execute(
-                "SELECT id, source, also_in, title_key FROM alerts WHERE rule = ?"
-                " AND story_at BETWEEN ? AND ? AND length(title_key) BETWEEN ? AND ? ORDER BY id",
-                (rule, ts(when - STORY_WINDOW), ts(when + STORY_WINDOW), shortest, longest),
-            ).fetchall()
-            digits = _DIGITS_RE.findall(key)
-            for cand in rows:
-                other = cand["title_key"]
-                if other == key:
-                    row = cand
-                    break
-                # cheap tests first: a SequenceMatcher per candidate made this quadratic
-                # scan cost seconds once a rule had a few thousand alerts in the window
-                if _DIGITS_RE.findall(other) != digits or (
-                    2 * min(len(key), len(other)) < TITLE_SIMILARITY * (len(key) + len(other))
-                ):
-                    continue
-                sm = difflib.SequenceMatcher(None, key, other, autojunk=False)
-                if sm.quick_ratio() >= TITLE_SIMILARITY and sm.ratio() >= TITLE_SIMILARITY:
-                    row = cand
-                    break
-        if row is None:
-            return False
-        _add_also_in(db, row, art.source or art.id)
-        return True
 
     @staticmethod
     def _note_copy(db: sqlite3.Connection, art: Article) -> None:
@@ -355,20 +320,49 @@ class Store(OutboxQueries, ArchiveQueries, MuteQueries, ViewQueries):
                 (name, json.dumps(data)),
             )
 
+    def recent_merges(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The newest matches folded into an earlier alert: alert_id, rule, source, title, how."""
+        sql, params = merges_query(limit)
+        return [dict(r) for r in self.query(sql, params)]
+
     def source_names(self) -> list[str]:
         """Every source with saved state."""
         return [r[0] for r in self.query("SELECT name FROM source_state ORDER BY name")]
 
 
-_SHARED_ID_RE = re.compile(r"^(https?://|urn:|tag:|sha256:)", re.I)
+def create_private(path: Path) -> None:
+    """Create the state file (and its folder) readable by its owner only, whatever the umask."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
-def shared_id(article_id: str) -> bool:
-    """Whether an id names the same story in every source (a URL, urn:/tag: URI, text hash).
-
-    Other ids (a feed's guid "1", "item-7") only mean something within their source.
-    """
-    return bool(_SHARED_ID_RE.match(article_id))
+def state_problem(path: str, exc: BaseException) -> str:
+    """One line for a state file SQLite cannot use: which file, what is wrong, what to do."""
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return (
+            f"{path}: the state file is read-only ({text}); make it and its folder writable "
+            "by the user the daemon runs as"
+        )
+    if "full" in text:
+        return f"{path}: the disk holding the state file is full ({text}); free some space"
+    if "not a database" not in text and "malformed" not in text:
+        return (
+            f"{path}: cannot use the state file ({text}); check that its disk has free space "
+            "and that the file and its folder are writable by the user the daemon runs as"
+        )
+    return (
+        f"{path}: the state file is damaged or is not a watchlist state file ({text}); "
+        f"move it aside (mv {path} {path}.broken) to start with an empty state, or restore "
+        "it from a backup"
+    )
 
 
 def _add_also_in(db: sqlite3.Connection, row: sqlite3.Row, name: str) -> None:
@@ -387,6 +381,7 @@ def _rule(config: Config, name: str) -> Rule:
 
 
 __all__ = [
+    "STORY_WINDOW",
     "OutboxRow",
     "RecordResult",
     "Store",
