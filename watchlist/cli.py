@@ -61,14 +61,21 @@ def config_path(args: argparse.Namespace) -> Path:
     return given.resolve() if given is not None else default_config_path()
 
 
-def load_config_or_report(args: argparse.Namespace) -> Config | None:
-    """The config named by ``-c`` (or the default); on errors print each on stderr, None."""
+def load_config_or_report(
+    args: argparse.Namespace, *, unset_ok: bool = False, with_rules: bool = True
+) -> Config | None:
+    """The config named by ``-c`` (or the default); on errors print each on stderr, None.
+
+    Admin commands pass ``unset_ok`` (an unset ``${VAR}`` stays as written) and
+    ``with_rules=False`` (config.yaml alone: a broken rule file is not their business)."""
     from watchlist.config.errors import ConfigErrors
     from watchlist.config.loader import load_config
     from watchlist.delivery import CONFIG_CHECKS
 
     try:
-        return load_config(config_path(args), checks=CONFIG_CHECKS)
+        return load_config(
+            config_path(args), checks=CONFIG_CHECKS, unset_ok=unset_ok, with_rules=with_rules
+        )
     except ConfigErrors as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

@@ -205,6 +205,8 @@ class Config:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     # Every value that came from a ${VAR} and every source token: logs mask them.
     secrets: tuple[str, ...] = ()
+    # Variables left unset (only when loaded with unset_ok, by admin commands): still ${VAR}.
+    unset_vars: tuple[str, ...] = ()
 
     def channel(self, name: str) -> ChannelConfig:
         """The channel called ``name`` (KeyError when there is none)."""

@@ -86,8 +86,14 @@ def run(args: argparse.Namespace) -> int:
     if not getattr(args, "action", None):
         print("watchlist outbox: choose list, retry ID or drop ID", file=sys.stderr)
         return 2
-    config = load_config_or_report(args)
+    config = load_config_or_report(args, unset_ok=True, with_rules=False)
     if config is None:
+        return 1
+    if "${" in config.state:
+        print(
+            f"watchlist outbox: state: needs {', '.join(config.unset_vars)}; set it",
+            file=sys.stderr,
+        )
         return 1
     now = datetime.now(UTC)
     store = open_store(config.state)

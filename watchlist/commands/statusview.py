@@ -106,6 +106,9 @@ class StatusSnapshot:
     recent_alerts: tuple[AlertLine, ...] = ()
     last_reload: ReloadStatus | None = None
     channels: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, masked URLs)
+    unset_vars: tuple[str, ...] = ()  # ${VAR}s this shell lacks (the daemon may have them)
+    # errors this shell reads in the files though the daemon's later reload worked
+    local_errors: tuple[str, ...] = ()
 
 
 # ----------------------------------------------------------------------------- collection
@@ -196,6 +199,7 @@ def collect_snapshot(
         recent_alerts=tuple(alerts),
         last_reload=read_reload_status(config.state),
         channels=tuple((c.name, tuple(mask(u) for u in c.urls)) for c in config.channels),
+        unset_vars=config.unset_vars,
     )
 
 
@@ -277,6 +281,23 @@ def salvage_config(path: Path) -> Config:
         sources=sources,
         channels=channels,
     )
+
+
+def daemon_read_them(errors: Sequence[Any], recorded: ReloadStatus | None) -> bool:
+    """True when the daemon's last reload worked and came after every file named in ``errors``
+    last changed: the errors are this shell's (its environment, its permissions), not the
+    daemon's, and the daemon's record is the reload state to report."""
+    if recorded is None or not recorded.ok:
+        return False
+    for e in errors:
+        where = str(getattr(e, "path", ""))
+        try:
+            changed = Path(where).stat().st_mtime if where else None
+        except OSError:
+            continue
+        if changed is not None and changed > recorded.at.timestamp():
+            return False
+    return True
 
 
 def failed_reload(

@@ -296,12 +296,17 @@ def load_config(
     *,
     check_paths: bool = False,
     checks: ValueChecks = NO_CHECKS,
+    unset_ok: bool = False,
+    with_rules: bool = True,
 ) -> Config:
     """The validated config in ``path`` with its rules; raises ConfigErrors listing every error.
 
     ``check_paths`` (for ``watchlist check``) also reports an rss source whose local file
     does not exist; the daemon itself only records such a source's error when it polls.
     ``checks`` judges channel URLs and templates (``watchlist.delivery.CONFIG_CHECKS``).
+    ``unset_ok`` (read-only and admin commands, run from a shell without the daemon's
+    secrets): an unset ``${VAR}`` stays as written and is named in ``Config.unset_vars``.
+    ``with_rules=False`` reads config.yaml alone (no rule file can fail it; no rules).
     """
     path = Path(path).expanduser().resolve()
     env = os.environ if env is None else env
@@ -327,7 +332,10 @@ def load_config(
         raise ConfigErrors(_unreadable(path, errors))
     base = path.parent
     chk.keys(doc, TOP_KEYS, "config")
-    interpolate(doc, chk, env, secrets)
+    unset: list[str] | None = [] if unset_ok else None
+    interpolate(doc, chk, env, secrets, unset)
+    if unset:
+        checks = _skip_unset(checks)
     timezone = _timezone(doc, chk)
     state = _state(doc, chk, base)
     channels, channel_names = _channels(doc, chk, checks)
@@ -338,7 +346,7 @@ def load_config(
     server = _section(doc, "server", ("listen",), chk)
     logging = _section(doc, "logging", ("level", "format"), chk)
     rules_spec = chk.text(doc, "rules") or "rules/"
-    files, problem = expand_rule_paths(rules_spec, base)
+    files, problem = expand_rule_paths(rules_spec, base) if with_rules else ([], "")
     if problem:
         where = doc.value_pos.get("rules", Pos(0, 0))
         chk.error(where, problem if "rules" in doc else f"no rules: given, and {problem}")
@@ -367,6 +375,7 @@ def load_config(
             format=chk.choice(logging, "format", ("text", "json")) or "text",
         ),
         secrets=tuple(dict.fromkeys(s for s in secrets if s)),
+        unset_vars=tuple(dict.fromkeys(unset or ())),
     )
     if errors:
         raise ConfigErrors(sort_errors(redact(errors, secrets)))
@@ -381,6 +390,16 @@ def _unreadable(path: Path, errors: list[ConfigError]) -> list[ConfigError]:
     if not problem:
         collect_rules(files, {}, None, errors)
     return sort_errors(errors)
+
+
+def _skip_unset(checks: ValueChecks) -> ValueChecks:
+    """``checks`` that leave alone a channel URL still holding an unset ``${VAR}``."""
+    inner = checks.channel_url
+
+    def channel_url(url: str) -> str | None:
+        return None if "${" in url else inner(url)
+
+    return ValueChecks(channel_url=channel_url, template=checks.template)
 
 
 def _optional_listen(value: Any) -> str:
