@@ -275,6 +275,8 @@ class AlertView:
     score: float = 0.0
     hits: tuple[Mapping[str, Any], ...] = ()
     also_in: tuple[str, ...] = ()
+    article_id: str = ""
+    description: str = ""  # the rule's, filled in by delivery from the config in force
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,6 +164,7 @@ class OutboxQueries:
                 score=r["score"],
                 hits=tuple(json.loads(r["hits"])),
                 also_in=tuple(json.loads(r["also_in"])),
+                article_id=r["article_id"],
             )
             for r in rows
         }
