@@ -318,8 +318,9 @@ BAD_CONFIGS = [
     ("templates:\n  title: '{{ titel }}'\n",
      "config.yaml:2:10: template 'title': 'titel' is undefined; did you mean 'title'?"),
     ("templates:\n  body: \"{{ snippet }}\\n{{ link }}\"\n",
-     "config.yaml:2:9: template 'body': 'link' is undefined; the names are rule, title, url, "
-     "summary, snippet, source, published, score, hits, also_in"),
+     "config.yaml:2:9: template 'body': 'link' is undefined; the names are rule, description, "
+     "title, url, summary, snippet, source, published, published_iso, score, hits, groups, "
+     "matched, article, also_in"),
     ("templates:\n  body: '{{ url.__class__ }}'\n",
      "config.yaml:2:9: template 'body': access to attribute '__class__' of 'str' object is "
      "unsafe."),

@@ -298,6 +298,7 @@ def load_config(
     checks: ValueChecks = NO_CHECKS,
     unset_ok: bool = False,
     with_rules: bool = True,
+    extra_rules: tuple[Path, ...] = (),
 ) -> Config:
     """The validated config in ``path`` with its rules; raises ConfigErrors listing every error.
 
@@ -307,6 +308,7 @@ def load_config(
     ``unset_ok`` (read-only and admin commands, run from a shell without the daemon's
     secrets): an unset ``${VAR}`` stays as written and is named in ``Config.unset_vars``.
     ``with_rules=False`` reads config.yaml alone (no rule file can fail it; no rules).
+    ``extra_rules`` are rule files read after the config's own (``watchlist check FILE``).
     """
     path = Path(path).expanduser().resolve()
     env = os.environ if env is None else env
@@ -350,6 +352,7 @@ def load_config(
     if problem:
         where = doc.value_pos.get("rules", Pos(0, 0))
         chk.error(where, problem if "rules" in doc else f"no rules: given, and {problem}")
+    files += [f for f in (Path(e).resolve() for e in extra_rules) if f not in files]
     rules = collect_rules(files, defaults, channel_names, errors)
     config = Config(
         path=str(path),
