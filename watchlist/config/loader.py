@@ -347,6 +347,8 @@ def load_config(
     delivery = _section(doc, "delivery", ("retry_horizon", "timeout"), chk)
     server = _section(doc, "server", ("listen",), chk)
     logging = _section(doc, "logging", ("level", "format"), chk)
+    server_listen = chk.convert(server, "listen", _optional_listen) or ""
+    _shared_listen(sources, server_listen, server, chk)
     rules_spec = chk.text(doc, "rules") or "rules/"
     files, problem = expand_rule_paths(rules_spec, base) if with_rules else ([], "")
     if problem:
@@ -372,7 +374,7 @@ def load_config(
             or timedelta(hours=24),
             timeout=chk.convert(delivery, "timeout", seconds) or 30.0,
         ),
-        server=ServerConfig(listen=chk.convert(server, "listen", _optional_listen) or ""),
+        server=ServerConfig(listen=server_listen),
         logging=LoggingConfig(
             level=chk.choice(logging, "level", ("debug", "info", "warning", "error")) or "info",
             format=chk.choice(logging, "format", ("text", "json")) or "text",
@@ -393,6 +395,22 @@ def _unreadable(path: Path, errors: list[ConfigError]) -> list[ConfigError]:
     if not problem:
         collect_rules(files, {}, None, errors)
     return sort_errors(errors)
+
+
+def _shared_listen(sources: list[SourceConfig], listen: str, server: YMap, chk: Checker) -> None:
+    """An http source and ``server.listen`` on one address: the second bind would fail."""
+    if not listen:
+        return
+    host, _, port = listen.rpartition(":")
+    for src in sources:
+        s_host, _, s_port = (src.listen or "").rpartition(":")
+        wild = {"0.0.0.0", "::", "[::]", ""}
+        if src.type == "http" and s_port == port and (s_host == host or {s_host, host} & wild):
+            chk.error(
+                server.value_pos["listen"],
+                f"server.listen {listen} is also where source '{src.name}' listens"
+                f" ({src.listen}); give one of them another port",
+            )
 
 
 def _skip_unset(checks: ValueChecks) -> ValueChecks:
