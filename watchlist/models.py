@@ -239,6 +239,7 @@ class SourceState:
     failures: int = 0  # consecutive
     next_poll: datetime | None = None  # backoff: do not poll before this
     articles: int = 0  # total articles read
+    failed_files: int = 0  # folder source: files moved to failed/, in all
 
 
 @dataclass(frozen=True, slots=True)

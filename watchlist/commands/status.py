@@ -133,6 +133,12 @@ def render_status(snap: StatusSnapshot) -> str:
             )
         heads = ["name", "type", "every", "last poll", "last ok", "fails", "backoff", "articles"]
         out += ["  " + ln for ln in table([*heads, "last error"], rows)]
+        for s in snap.sources:  # the errors in full: the table cuts them short
+            if s.last_error and (s.failures or s.failed_files):
+                files = s.failed_files
+                count = f"{files} file{'s' if files != 1 else ''} in failed/; " if files else ""
+                when = f" ({ago(s.last_error_at, now)})" if s.last_error_at else ""
+                out.append(f"  {s.name}: {count}last error{when}: {mask(s.last_error)}")
     out += ["", "OUTBOX"]
     ob = snap.outbox
     if ob is None:
@@ -209,6 +215,7 @@ def snapshot_to_json(snap: StatusSnapshot) -> dict[str, Any]:
                 "failures": s.failures,
                 "next_poll": _iso(s.next_poll),
                 "articles": s.articles,
+                "failed_files": s.failed_files,
             }
             for s in snap.sources
         ],

@@ -47,6 +47,7 @@ class SourceStatus:
     failures: int = 0  # consecutive
     next_poll: datetime | None = None
     articles: int = 0
+    failed_files: int = 0  # folder: files moved to failed/
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +162,7 @@ def collect_snapshot(
                 failures=st.failures if st else 0,
                 next_poll=st.next_poll if st else None,
                 articles=st.articles if st else 0,
+                failed_files=st.failed_files if st else 0,
             )
         )
     outbox = None

@@ -184,7 +184,7 @@ def parse_feed(
             f"{name}: got an HTML page, not a feed; point the source at the RSS or Atom URL"
         )
     if _is_truncated(exc):
-        raise SourceError(f"{name}: the feed ends early (truncated XML); it will be retried")
+        raise SourceError(f"{name}: the feed ends early (truncated XML)")
     if not version and not entries:
         reason = f": {exc}" if exc else ""
         raise SourceError(f"{name}: not an RSS, Atom or RDF feed{reason}")
@@ -222,7 +222,7 @@ def parse_text(text: str, *, name: str, source: str) -> list[Article]:
 
 
 def _prepare(data: bytes, name: str, content_type: str | None) -> tuple[bytes, bytes, str | None]:
-    """The body (UTF-16 re-encoded as UTF-8), its start without blanks, and the content type.
+    """The body (UTF-16/32 re-encoded as UTF-8), its start without blanks, and the content type.
 
     An empty document raises ``SourceError``. A re-encoded body drops the content
     type, whose charset named the original bytes.
@@ -231,10 +231,37 @@ def _prepare(data: bytes, name: str, content_type: str | None) -> tuple[bytes, b
     stripped = body.lstrip(b" \t\r\n\xef\xbb\xbf")
     if not stripped.strip():
         raise SourceError(f"{name}: empty; expected JSON, JSONL, RSS/Atom or text")
-    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = _decode(body)
+    if codec := _wide_codec(body):
+        text = body.decode(codec, errors="replace").lstrip("\ufeff")
+        text = _XML_ENCODING.sub(r"\1\2utf-8\2", text, count=1)  # it is UTF-8 now
         return text.encode("utf-8"), text.lstrip().encode("utf-8"), None
     return body, stripped, content_type
+
+
+_XML_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*)(["'])[^"']*\2""")
+
+
+def _wide_codec(data: bytes) -> str | None:
+    """UTF-16 or UTF-32 by its byte order mark, or without one by where the zero bytes of
+    the first character stand (as XML 1.0 appendix F sniffs); None for anything else."""
+    head = data[:4]
+    for bom, codec in (
+        (b"\x00\x00\xfe\xff", "utf-32-be"),
+        (b"\xff\xfe\x00\x00", "utf-32-le"),
+        (b"\xfe\xff", "utf-16-be"),
+        (b"\xff\xfe", "utf-16-le"),
+    ):
+        if head.startswith(bom):
+            return codec
+    if len(head) < 4:
+        return None
+    zeros = (head[0] == 0, head[1] == 0, head[2] == 0, head[3] == 0)
+    return {
+        (True, True, True, False): "utf-32-be",
+        (False, True, True, True): "utf-32-le",
+        (True, False, True, False): "utf-16-be",
+        (False, True, False, True): "utf-16-le",
+    }.get(zeros)
 
 
 def parse_bytes(
