@@ -35,7 +35,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from watchlist import __version__
 from watchlist.config.errors import ConfigErrors
 from watchlist.config.loader import load_config
-from watchlist.daemon import logs, systemd
+from watchlist.daemon import banner, logs, systemd
 from watchlist.daemon.intake import Intake
 from watchlist.daemon.lock import AlreadyRunning, StateLock
 from watchlist.daemon.metrics import Metrics
@@ -251,8 +251,14 @@ class Daemon:
         if runtime is None:
             return 1
         try:
+            config = runtime.config
+            for line in banner.start_lines(config, __version__):
+                log.info("%s", line)
+            before = self.store.counts()
             self.intake.poll_all(WORKERS)
             self.deliver()
+            sources = sum(1 for s in config.sources if s.enabled and s.type != "http")
+            log.info("%s", banner.once_line(before, self.store.counts(), sources))
             return 1 if self.delivery_failed else 0
         finally:
             self._close()
@@ -265,7 +271,7 @@ class Daemon:
         config = runtime.config
         self._install_signals()
         sched = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=WORKERS)}, timezone=config.timezone
+            executors={"default": ThreadPoolExecutor(max_workers=WORKERS)}, timezone=UTC
         )
         self._scheduler = sched
         sched.add_job(
@@ -297,12 +303,8 @@ class Daemon:
         if watchdog:
             sched.add_job(systemd.watchdog, "interval", id="watchdog", seconds=watchdog / 2)
         systemd.ready()
-        log.info(
-            "watchlist %s running: %d sources, %d rules",
-            __version__,
-            len(config.sources),
-            len(config.rules),
-        )
+        for line in banner.start_lines(config, __version__):
+            log.info("%s", line)
         try:
             while not self.stop_event.wait(0.2):
                 if self.reload_event.is_set():
@@ -310,15 +312,22 @@ class Daemon:
                     self.reload()
         finally:
             systemd.stopping()
-            log.info("stopping: pending alerts stay pending")
+            log.info("stopping")
             watcher.stop()
             if server is not None:
                 server.stop()
             if self._ingest is not None:
                 self._ingest.stop()
             self._stop_scheduler(sched)
+            self._log_outbox_left()
             self._close()
         return 0
+
+    def _log_outbox_left(self) -> None:
+        try:
+            log.info("%s", banner.stop_line(self.store.counts()))
+        except Exception:  # a broken state must not stop the stop
+            log.debug("could not count the outbox at stop", exc_info=True)
 
     def _stop_scheduler(self, sched: BackgroundScheduler) -> None:
         sched.shutdown(wait=False)
