@@ -114,3 +114,38 @@ def test_notify_test_beside_a_broken_rule_file(
     assert main(["notify-test", "-c", str(cfg), "team"]) == 1
     err = capsys.readouterr().err
     assert "needs SLACK_TOKEN, not set in this shell" in err
+
+
+def test_drop_says_how_to_revive_and_retry_does_revive(
+    setup: tuple[Path, int],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """drop says the row stays on record and names retry; retry then revives it, as promised."""
+    cfg, bad = setup
+    assert main(["outbox", "drop", "-c", str(cfg), str(bad)]) == 0
+    out = capsys.readouterr().out
+    assert f"`watchlist outbox retry {bad}` revives it" in out and "list --all" in out
+    assert main(["outbox", "drop", "-c", str(cfg), str(bad)]) == 1
+    assert (
+        f"is dropped; only pending or failed rows can be dropped; `watchlist outbox retry {bad}`"
+        in (capsys.readouterr().err)
+    )
+    assert main(["outbox", "retry", "-c", str(cfg), str(bad)]) == 0
+    store = Store(load_config(cfg).state)
+    assert store.outbox_rows(ids=[bad])[0].status == "pending"
+    store.close()
+
+
+def test_retry_hint_fits_whether_a_daemon_runs(
+    setup: tuple[Path, int],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With a daemon running, retry does not suggest `run --once` (it would fail on the lock)."""
+    cfg, bad = setup
+    state = cfg.parent / "state.db"
+    with StateLock(state):
+        assert main(["outbox", "retry", "-c", str(cfg), str(bad)]) == 0
+    out = capsys.readouterr().out
+    assert f"the running daemon (PID {os.getpid()}) sends it" in out and "--once" not in out
+    assert main(["outbox", "retry", "-c", str(cfg), str(bad)]) == 0
+    assert "no daemon runs on this state" in capsys.readouterr().out
