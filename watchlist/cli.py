@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "notify-test": "notify_test",
     "status": "status",
     "outbox": "outbox",
+    "init": "init",
 }
 
 
