@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "status": "status",
     "outbox": "outbox",
     "init": "init",
+    "import-opml": "import_opml",
 }
 
 

@@ -144,6 +144,7 @@ class SourceConfig:
     timeout: float = 30.0  # seconds, whole fetch
     max_bytes: int = 10 * 1024 * 1024  # cap on a decompressed body or file
     enabled: bool = True
+    headers: tuple[tuple[str, str], ...] = ()  # rss: sent with each fetch (values are secrets)
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,7 +84,7 @@ TOP_KEYS: tuple[str, ...] = (
 )
 SOURCE_COMMON: tuple[str, ...] = ("name", "type", "every", "timeout", "max_bytes", "enabled")
 SOURCE_EXTRA: dict[str, tuple[str, ...]] = {
-    "rss": ("url",),
+    "rss": ("url", "headers"),
     "folder": ("path",),
     "http": ("listen", "token"),
 }
@@ -136,6 +136,8 @@ def _source(
                 m.value_pos["url"],
                 f"url: no feed file at {shown}; check the path, or give an http(s) URL",
             )
+    if kind == "rss" and "headers" in m:
+        fields["headers"] = _headers(m, chk, secrets)
     if kind == "folder" and (folder := chk.text(m, "path")):
         fields["path"] = _local(folder, base)
     if kind == "http":
@@ -154,6 +156,30 @@ def _source(
         enabled=True if enabled is None else enabled,
         **fields,
     )
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _headers(m: YMap, chk: Checker, secrets: list[str]) -> tuple[tuple[str, str], ...]:
+    """An rss source's ``headers:`` (name: value, ${VAR} allowed); every value is a secret."""
+    value = m["headers"]
+    if not isinstance(value, YMap):
+        chk.wrong(m, "headers", "a mapping of header names to values, such as Authorization: ...")
+        return ()
+    out = []
+    for name, text in value.items():
+        pos = value.value_pos[name]
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            chk.error(value.key_pos[name], f"headers: '{name}' is not an HTTP header name")
+        elif not isinstance(text, (str, int)) or isinstance(text, bool):
+            chk.error(pos, f"headers: {name}: expected text, found {describe(text)}")
+        elif "\n" in str(text) or "\r" in str(text):
+            chk.error(pos, f"headers: {name}: a header value is one line")
+        else:
+            secrets.append(str(text))
+            out.append((name, str(text)))
+    return tuple(out)
 
 
 def _sources(

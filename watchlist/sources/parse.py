@@ -20,6 +20,7 @@ from defusedxml import DefusedXmlException
 from watchlist.models import Article
 from watchlist.sources.articles import make_article
 from watchlist.sources.errors import SourceError
+from watchlist.sources.jsonfeed import feed_items, is_json_feed
 from watchlist.sources.safexml import HostileXML, strip_internal_subset, use_safe_reader
 
 __all__ = [
@@ -105,7 +106,9 @@ def parse_json(text: str, *, name: str, source: str) -> list[Article]:
             where = f"{lineno}:1"
             out.append((where, _article_from(obj, name=name, where=where, source=source)))
         return _keep(out, name)
-    if isinstance(doc, Mapping) and isinstance(doc.get("articles"), list):
+    if is_json_feed(doc):
+        doc = feed_items(doc)
+    elif isinstance(doc, Mapping) and isinstance(doc.get("articles"), list):
         doc = doc["articles"]
     items = doc if isinstance(doc, list) else [doc]
     wheres = [f"1:1: item {i}" for i in range(len(items))] if isinstance(doc, list) else ["1:1"]
@@ -285,10 +288,18 @@ def parse_bytes(
     return parse_text(_decode(body), name=name, source=source)
 
 
+def _is_json_feed_text(body: bytes) -> bool:
+    try:
+        return is_json_feed(json.loads(_decode(body)))
+    except (ValueError, RecursionError):
+        return False
+
+
 def parse_feed_only(
     data: bytes, *, name: str, source: str, content_type: str | None = None
 ) -> list[Article]:
-    """Articles from a document that must be an RSS, Atom or RDF feed (an ``rss`` source).
+    """Articles from a document that must be an RSS, Atom or RDF feed or a JSON Feed (an
+    ``rss`` source).
 
     A maintenance page in plain text or a JSON error body is a ``SourceError``,
     never an article.
@@ -296,6 +307,8 @@ def parse_feed_only(
     body, stripped, content_type = _prepare(data, name, content_type)
     if stripped[:1] == b"<":
         return parse_feed(body, name=name, source=source, content_type=content_type)
+    if stripped[:1] == b"{" and _is_json_feed_text(body):
+        return parse_json(_decode(body), name=name, source=source)
     ctype = (content_type or "").split(";", 1)[0].strip().lower()
     if _looks_binary(body):
         kind = "binary data"
@@ -308,5 +321,5 @@ def parse_feed_only(
     shown = f": {start!r}" if start else ""
     raise SourceError(
         f"{name}: not an RSS or Atom feed (got {got}{shown}); "
-        "check the source's url points at the feed"
+        "check the source's url points at the feed (RSS, Atom or JSON Feed)"
     )
