@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_faults_driver import article
+from test_outbox_commands import setup  # noqa: F401  (a fixture)
 
 from watchlist import __version__
 from watchlist.cli import main
@@ -139,3 +141,17 @@ def test_check_http_source_and_server_on_one_address(
     assert main(["check", "-c", str(cfg)]) == 1
     err = capsys.readouterr().err
     assert "config.yaml:3:11: server.listen 127.0.0.1:8787 is also where source 'in'" in err
+
+
+def test_article_key_in_status_and_outbox_json(
+    setup: tuple[Path, int],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """status --json and outbox list --json name the article under `article`, as scan does."""
+    cfg, _ = setup
+    assert main(["outbox", "list", "-c", str(cfg), "--json"]) == 0
+    row = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert row["article"] == article(1).id and row["alert"] >= 1
+    assert main(["status", "-c", str(cfg), "--json"]) == 0
+    (alert,) = json.loads(capsys.readouterr().out)["recent_alerts"]
+    assert alert["article"] == article(1).id

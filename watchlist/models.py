@@ -303,3 +303,4 @@ class OutboxRow:
     sent_at: datetime | None
     claimed_by: str
     updated: datetime  # last change; for a 'sending' row, when it was claimed
+    article_id: str = ""  # the alert's article (the key every command's JSON calls "article")

@@ -34,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _as_dict(row: OutboxRow, now: datetime) -> dict[str, Any]:
     return {
         "id": row.id,
+        "alert": row.alert_id,
+        "article": row.article_id,
         "status": row.status,
         "channel": row.channel,
         "rule": row.rule,

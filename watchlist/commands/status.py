@@ -242,6 +242,7 @@ def snapshot_to_json(snap: StatusSnapshot) -> dict[str, Any]:
         "recent_alerts": [
             {
                 "id": a.id,
+                "article": a.article,
                 "rule": a.rule,
                 "title": a.title,
                 "url": mask(a.url),

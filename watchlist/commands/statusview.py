@@ -92,6 +92,7 @@ class AlertLine:
     url: str
     source: str
     created: datetime | None
+    article: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +189,13 @@ def collect_snapshot(
         for a in store.recent_alerts(recent):
             alerts.append(
                 AlertLine(
-                    a["id"], a["rule"], a["title"], a["url"], a["source"], _aware(a["created"])
+                    a["id"],
+                    a["rule"],
+                    a["title"],
+                    a["url"],
+                    a["source"],
+                    _aware(a["created"]),
+                    a.get("article_id", ""),
                 )
             )
     return StatusSnapshot(
