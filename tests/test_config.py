@@ -388,10 +388,10 @@ def test_empty_rules_folder_is_an_error(tmp_path: Path) -> None:
 
 
 def test_missing_config_says_how_to_start(tmp_path: Path) -> None:
-    """A config file that does not exist points at config.example.yaml."""
+    """A config file that does not exist points at `watchlist init`."""
     assert config_errors(tmp_path / "config.yaml") == [
-        "config.yaml: config file not found; to start, copy config.example.yaml to config.yaml "
-        "and edit it, or pass -c FILE"
+        "config.yaml: config file not found; to start, run `watchlist init` (a starter "
+        "config.yaml and rules/ here), or pass -c FILE"
     ]
 
 

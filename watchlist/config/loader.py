@@ -347,8 +347,8 @@ def load_config(
         raise ConfigErrors(_unreadable(path, exc.errors)) from None
     except FileNotFoundError:
         hint = (
-            f"config file not found; to start, copy config.example.yaml to {path.name} "
-            "and edit it, or pass -c FILE"
+            "config file not found; to start, run `watchlist init` (a starter config.yaml"
+            " and rules/ here), or pass -c FILE"
         )
         raise ConfigErrors([ConfigError(str(path), 0, 0, hint)]) from None
     except OSError as exc:
