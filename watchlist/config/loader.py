@@ -13,7 +13,7 @@ import os
 import re
 import zoneinfo
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from watchlist.config.rules import (
     load_rules,
     read_settings,
 )
+from watchlist.config.sourcekeys import read_headers, shared_listen
 from watchlist.config.yamlsafe import Pos, YMap, YSeq, describe, parse_yaml
 from watchlist.models import (
     ChannelConfig,
@@ -137,7 +138,7 @@ def _source(
                 f"url: no feed file at {shown}; check the path, or give an http(s) URL",
             )
     if kind == "rss" and "headers" in m:
-        fields["headers"] = _headers(m, chk, secrets)
+        fields["headers"] = read_headers(m, chk, secrets)
     if kind == "folder" and (folder := chk.text(m, "path")):
         fields["path"] = _local(folder, base)
     if kind == "http":
@@ -156,30 +157,6 @@ def _source(
         enabled=True if enabled is None else enabled,
         **fields,
     )
-
-
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-
-
-def _headers(m: YMap, chk: Checker, secrets: list[str]) -> tuple[tuple[str, str], ...]:
-    """An rss source's ``headers:`` (name: value, ${VAR} allowed); every value is a secret."""
-    value = m["headers"]
-    if not isinstance(value, YMap):
-        chk.wrong(m, "headers", "a mapping of header names to values, such as Authorization: ...")
-        return ()
-    out = []
-    for name, text in value.items():
-        pos = value.value_pos[name]
-        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
-            chk.error(value.key_pos[name], f"headers: '{name}' is not an HTTP header name")
-        elif not isinstance(text, (str, int)) or isinstance(text, bool):
-            chk.error(pos, f"headers: {name}: expected text, found {describe(text)}")
-        elif "\n" in str(text) or "\r" in str(text):
-            chk.error(pos, f"headers: {name}: a header value is one line")
-        else:
-            secrets.append(str(text))
-            out.append((name, str(text)))
-    return tuple(out)
 
 
 def _sources(
@@ -362,8 +339,9 @@ def load_config(
     chk.keys(doc, TOP_KEYS, "config")
     unset: list[str] | None = [] if unset_ok else None
     interpolate(doc, chk, env, secrets, unset)
-    if unset:
-        checks = _skip_unset(checks)
+    if unset:  # a channel URL still holding an unset ${VAR} is not Apprise's to judge
+        inner = checks.channel_url
+        checks = replace(checks, channel_url=lambda url: None if "${" in url else inner(url))
     timezone = _timezone(doc, chk)
     state = _state(doc, chk, base)
     channels, channel_names = _channels(doc, chk, checks)
@@ -374,7 +352,7 @@ def load_config(
     server = _section(doc, "server", ("listen",), chk)
     logging = _section(doc, "logging", ("level", "format"), chk)
     server_listen = chk.convert(server, "listen", _optional_listen) or ""
-    _shared_listen(sources, server_listen, server, chk)
+    shared_listen(sources, server_listen, server, chk)
     rules_spec = chk.text(doc, "rules") or "rules/"
     files, problem = expand_rule_paths(rules_spec, base) if with_rules else ([], "")
     if problem:
@@ -421,32 +399,6 @@ def _unreadable(path: Path, errors: list[ConfigError]) -> list[ConfigError]:
     if not problem:
         collect_rules(files, {}, None, errors)
     return sort_errors(errors)
-
-
-def _shared_listen(sources: list[SourceConfig], listen: str, server: YMap, chk: Checker) -> None:
-    """An http source and ``server.listen`` on one address: the second bind would fail."""
-    if not listen:
-        return
-    host, _, port = listen.rpartition(":")
-    for src in sources:
-        s_host, _, s_port = (src.listen or "").rpartition(":")
-        wild = {"0.0.0.0", "::", "[::]", ""}
-        if src.type == "http" and s_port == port and (s_host == host or {s_host, host} & wild):
-            chk.error(
-                server.value_pos["listen"],
-                f"server.listen {listen} is also where source '{src.name}' listens"
-                f" ({src.listen}); give one of them another port",
-            )
-
-
-def _skip_unset(checks: ValueChecks) -> ValueChecks:
-    """``checks`` that leave alone a channel URL still holding an unset ``${VAR}``."""
-    inner = checks.channel_url
-
-    def channel_url(url: str) -> str | None:
-        return None if "${" in url else inner(url)
-
-    return ValueChecks(channel_url=channel_url, template=checks.template)
 
 
 def _optional_listen(value: Any) -> str:

@@ -5,8 +5,10 @@ Pure: a ``Config`` or the store's counts in, log lines out (plurals right).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 from watchlist.models import Config
 
@@ -67,6 +69,20 @@ def stop_line(counts: Mapping[str, int]) -> str:
     if failed:
         parts.append(f"{failed} failed (see `watchlist outbox list`)")
     return f"stopped: {', '.join(parts)}; pending ones go out at the next start"
+
+
+def log_start(log: logging.Logger, config: Config, version: str) -> None:
+    """Log ``start_lines``, one record each."""
+    for line in start_lines(config, version):
+        log.info("%s", line)
+
+
+def log_stop(log: logging.Logger, store: Any) -> None:
+    """Log ``stop_line`` for ``store``'s outbox (a state that cannot count is no reason to fail)."""
+    try:
+        log.info("%s", stop_line(store.counts()))
+    except Exception:
+        log.debug("could not count the outbox at stop", exc_info=True)
 
 
 def once_line(before: Mapping[str, int], after: Mapping[str, int], sources: int) -> str:

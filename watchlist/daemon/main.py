@@ -252,8 +252,7 @@ class Daemon:
             return 1
         try:
             config = runtime.config
-            for line in banner.start_lines(config, __version__):
-                log.info("%s", line)
+            banner.log_start(log, config, __version__)
             before = self.store.counts()
             self.intake.poll_all(WORKERS)
             self.deliver()
@@ -303,8 +302,7 @@ class Daemon:
         if watchdog:
             sched.add_job(systemd.watchdog, "interval", id="watchdog", seconds=watchdog / 2)
         systemd.ready()
-        for line in banner.start_lines(config, __version__):
-            log.info("%s", line)
+        banner.log_start(log, config, __version__)
         try:
             while not self.stop_event.wait(0.2):
                 if self.reload_event.is_set():
@@ -319,15 +317,9 @@ class Daemon:
             if self._ingest is not None:
                 self._ingest.stop()
             self._stop_scheduler(sched)
-            self._log_outbox_left()
+            banner.log_stop(log, self.store)
             self._close()
         return 0
-
-    def _log_outbox_left(self) -> None:
-        try:
-            log.info("%s", banner.stop_line(self.store.counts()))
-        except Exception:  # a broken state must not stop the stop
-            log.debug("could not count the outbox at stop", exc_info=True)
 
     def _stop_scheduler(self, sched: BackgroundScheduler) -> None:
         sched.shutdown(wait=False)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from watchlist.models import AlertView
+from watchlist.models import AlertView, Config
 
 GROUP_ORDER: tuple[str, ...] = ("topics", "companies", "exchanges", "keywords")
 
@@ -88,3 +89,12 @@ def payload_extras(views: Sequence[AlertView]) -> dict[str, Any]:
     if len(views) == 1:
         return {"alert": alert_json(views[0])}
     return {"alerts": [alert_json(v) for v in views]}
+
+
+def with_descriptions(views: dict[int, AlertView], config: Config) -> dict[int, AlertView]:
+    """``views`` with each rule's description from the config in force."""
+    described = {r.name: r.description for r in config.rules if r.description}
+    return {
+        k: replace(v, description=described[v.rule]) if v.rule in described else v
+        for k, v in views.items()
+    }

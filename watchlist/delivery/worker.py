@@ -33,13 +33,13 @@ from typing import Any
 
 from watchlist.decide import plan_rate_limit, zone
 from watchlist.delivery import send as deliver
-from watchlist.delivery.content import payload_extras
+from watchlist.delivery.content import payload_extras, with_descriptions
 from watchlist.delivery.describe import describe, format_outbox_status, outbox_status
 from watchlist.delivery.queue import OutboxQueue
 from watchlist.delivery.runguard import RunGuard, Stop
 from watchlist.delivery.templates import render, render_many, view_of
 from watchlist.faults import crash_point
-from watchlist.models import AlertView, Article, ChannelConfig, Config, Match, OutboxRow, Rule
+from watchlist.models import Article, ChannelConfig, Config, Match, OutboxRow, Rule
 
 log = logging.getLogger("watchlist.outbox")
 
@@ -347,15 +347,6 @@ def _failed(
     store.update_rows([r.id for r in rows], **values)
     log.warning("delivery to %s failed (attempt %d): %s", rows[0].channel, attempts, words)
     return nxt
-
-
-def with_descriptions(views: dict[int, AlertView], config: Config) -> dict[int, AlertView]:
-    """``views`` with each rule's description from the config in force."""
-    described = {r.name: r.description for r in config.rules if r.description}
-    return {
-        k: replace(v, description=described[v.rule]) if v.rule in described else v
-        for k, v in views.items()
-    }
 
 
 def send_now(
