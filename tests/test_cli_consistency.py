@@ -155,3 +155,22 @@ def test_article_key_in_status_and_outbox_json(
     assert main(["status", "-c", str(cfg), "--json"]) == 0
     (alert,) = json.loads(capsys.readouterr().out)["recent_alerts"]
     assert alert["article"] == article(1).id
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-c", "CFG", "outbox", "list"],
+        ["outbox", "-c", "CFG", "list"],
+        ["outbox", "list", "-c", "CFG"],
+    ],
+)
+def test_outbox_config_option_anywhere(
+    setup: tuple[Path, int],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+) -> None:
+    """`-c FILE` works before `outbox`, after it, and after `list`."""
+    cfg, bad = setup
+    assert main([str(cfg) if a == "CFG" else a for a in argv]) == 0
+    assert f"#{bad} failed" in capsys.readouterr().out

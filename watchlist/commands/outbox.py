@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from watchlist.cli import add_config_argument, load_config_or_report
@@ -17,6 +18,15 @@ HELP = "list deliveries not yet made and why; retry or drop one"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``list [--all] [--json]``, ``retry ID``, ``drop ID``; each takes ``-c FILE``."""
+    parser.add_argument(  # `outbox -c FILE list` too; main() hands it on as args.config
+        "-c",
+        "--config",
+        dest="top_config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="config file (also accepted after the action)",
+    )
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     p = sub.add_parser("list", help="pending and failed rows: channel, rule, attempts, why")
     add_config_argument(p)
