@@ -101,12 +101,12 @@ def test_config_option_names_the_file(tmp_path: Path, how: str) -> None:
 
 
 def test_missing_config_says_how_to_start(tmp_path: Path) -> None:
-    """Without a config file, check exits 1 and says to copy config.example.yaml."""
+    """Without a config file, check exits 1 and says to run `watchlist init`."""
     done = check(tmp_path)
     assert done.returncode == 1
     assert done.stderr.splitlines()[0] == (
-        "config.yaml: config file not found; to start, copy config.example.yaml to config.yaml "
-        "and edit it, or pass -c FILE"
+        "config.yaml: config file not found; to start, run `watchlist init` (a starter "
+        "config.yaml and rules/ here), or pass -c FILE"
     )
 
 

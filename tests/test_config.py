@@ -319,8 +319,9 @@ BAD_CONFIGS = [
     ("templates:\n  title: '{{ titel }}'\n",
      "config.yaml:2:10: template 'title': 'titel' is undefined; did you mean 'title'?"),
     ("templates:\n  body: \"{{ snippet }}\\n{{ link }}\"\n",
-     "config.yaml:2:9: template 'body': 'link' is undefined; the names are rule, title, url, "
-     "summary, snippet, source, published, score, hits, also_in"),
+     "config.yaml:2:9: template 'body': 'link' is undefined; the names are rule, description, "
+     "title, url, summary, snippet, source, published, published_iso, score, hits, groups, "
+     "matched, article, also_in"),
     ("templates:\n  body: '{{ url.__class__ }}'\n",
      "config.yaml:2:9: template 'body': access to attribute '__class__' of 'str' object is "
      "unsafe."),
@@ -388,10 +389,10 @@ def test_empty_rules_folder_is_an_error(tmp_path: Path) -> None:
 
 
 def test_missing_config_says_how_to_start(tmp_path: Path) -> None:
-    """A config file that does not exist points at config.example.yaml."""
+    """A config file that does not exist points at `watchlist init`."""
     assert config_errors(tmp_path / "config.yaml") == [
-        "config.yaml: config file not found; to start, copy config.example.yaml to config.yaml "
-        "and edit it, or pass -c FILE"
+        "config.yaml: config file not found; to start, run `watchlist init` (a starter "
+        "config.yaml and rules/ here), or pass -c FILE"
     ]
 
 

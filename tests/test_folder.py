@@ -64,9 +64,9 @@ def test_each_kind_read_once_then_moved_to_done(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "done").iterdir()) == [
         "a.json", "b.jsonl", "c.txt", "d.xml"
     ]  # fmt: skip
+    assert (tmp_path / "failed" / "ignored.csv").exists()  # a type it does not read
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [
         ".hidden.json",
-        "ignored.csv",
     ]
     again = src.poll(res.state, now())
     assert again.articles == () and again.on_commit is None

@@ -195,7 +195,8 @@ BAD_RULES = [
     ("- name: r\n  topics: [x]\n  fields: [title, bodyy]\n",
      "r.yaml:3:19: unknown field 'bodyy' (did you mean 'body'?); use title, summary, body"),
     ("- name: r\n  companies: ai-lab\n",
-     "r.yaml:2:14: unknown watchlist 'ai-lab'; declare it under watchlists:"),
+     "r.yaml:2:14: unknown watchlist 'ai-lab'; a string names a watchlist: to list entries, "
+     "write companies: [ai-lab], or declare it under watchlists:"),
     ("watchlists:\n  ai-labs: [x]\nrules:\n  - name: r\n    companies: ai-lab\n",
      "r.yaml:5:16: unknown watchlist 'ai-lab' (did you mean 'ai-labs'?)"),
     ("- name: r\n  description: no groups\n",
@@ -204,9 +205,11 @@ BAD_RULES = [
     ("- name: r\n  topics: []\n",
      "r.yaml:2:11: topics is empty; list at least one entry or remove the key"),
     ("- name: r\n  topics: x, y\n",
-     "r.yaml:2:11: unknown watchlist 'x, y'; to list entries, write [x, y]"),
+     "r.yaml:2:11: unknown watchlist 'x, y'; a string names a watchlist: to list entries, "
+     "write topics: [x, y], or declare it under watchlists:"),
     ("- name: r\n  topics: xy\n",
-     "r.yaml:2:11: unknown watchlist 'xy'; declare it under watchlists:"),
+     "r.yaml:2:11: unknown watchlist 'xy'; a string names a watchlist: to list entries, "
+     "write topics: [xy], or declare it under watchlists:"),
     ("- name: r\n  keywords: {name: x}\n",
      "r.yaml:2:13: keywords: expected a list of entries, found a mapping"),
     ("- name: r\n  keywords: [[x]]\n",
@@ -242,10 +245,10 @@ def test_each_mistake_has_its_exact_error(tmp_path: Path, text: str, expected: s
 
 
 def test_name_only_rule_file_reports_missing_rules(tmp_path: Path) -> None:
-    """A mapping without rules: or watchlists: also says that rules: is missing."""
+    """A mapping that is one rule (name:, no rules:) is one error suggesting '- '."""
     assert rule_errors([write(tmp_path, "r.yaml", "name: r\n")]) == [
-        "r.yaml:1:1: unknown key 'name' in a rule file; known keys: rules, watchlists",
-        "r.yaml:1:1: a rule file needs 'rules:' (a list of rules)",
+        "r.yaml:1:1: this file is one rule written as a mapping; a rule file is a list of "
+        "rules: start the rule with '- ' (and indent its other lines by two spaces)",
     ]
 
 

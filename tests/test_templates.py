@@ -26,8 +26,8 @@ VIEW = AlertView(
     ("fmt", "snippet", "link"),
     [
         ("text", "before the «Acme*Corp» after", "https://news.example/1"),
-        ("markdown", "before the **Acme\\*Corp** after", "[Acme <lists> shares](https://news"),
-        ("html", "before the <mark>Acme*Corp</mark> after", "Acme &lt;lists&gt; shares</a>"),
+        ("markdown", "before the **Acme\\*Corp** after", "<https://news.example/1>"),
+        ("html", "before the <mark>Acme*Corp</mark> after", '">https://news.example/1</a>'),
     ],
 )
 def test_default_templates_per_format(fmt: str, snippet: str, link: str) -> None:

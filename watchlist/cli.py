@@ -1,8 +1,11 @@
+# PYTHON_ARGCOMPLETE_OK
 """The ``watchlist`` command line: parses arguments and hands off to watchlist.commands.*.
 
 Each subcommand lives in its own module under ``watchlist/commands/`` with
 ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
-Exit codes: 0 success, 1 a check or delivery failed, 2 usage error.
+Exit codes: 0 success, 1 a check or delivery failed, 2 usage error. ``-c FILE`` may
+come before or after the subcommand; ``--version`` / ``-V`` imports no command; shell
+completion comes from argcomplete (``eval "$(register-python-argcomplete watchlist)"``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ COMMANDS: dict[str, str] = {
     "mute": "mute",
     "mutes": "mutes",
     "unmute": "unmute",
+    "init": "init",
+    "import-opml": "import_opml",
 }
 
 
@@ -66,14 +71,21 @@ def config_path(args: argparse.Namespace) -> Path:
     return given.resolve() if given is not None else default_config_path()
 
 
-def load_config_or_report(args: argparse.Namespace) -> Config | None:
-    """The config named by ``-c`` (or the default); on errors print each on stderr, None."""
+def load_config_or_report(
+    args: argparse.Namespace, *, unset_ok: bool = False, with_rules: bool = True
+) -> Config | None:
+    """The config named by ``-c`` (or the default); on errors print each on stderr, None.
+
+    Admin commands pass ``unset_ok`` (an unset ``${VAR}`` stays as written) and
+    ``with_rules=False`` (config.yaml alone: a broken rule file is not their business)."""
     from watchlist.config.errors import ConfigErrors
     from watchlist.config.loader import load_config
     from watchlist.delivery import CONFIG_CHECKS
 
     try:
-        return load_config(config_path(args), checks=CONFIG_CHECKS)
+        return load_config(
+            config_path(args), checks=CONFIG_CHECKS, unset_ok=unset_ok, with_rules=with_rules
+        )
     except ConfigErrors as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
@@ -89,7 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="watchlist", description="Watch the news: YAML rules, fuzzy matching, alerts."
     )
-    parser.add_argument("--version", action="version", version=f"watchlist {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"watchlist {__version__}")
+    parser.add_argument(
+        "-c",
+        "--config",
+        dest="top_config",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="config file, for any subcommand (also accepted after it)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, modname in COMMANDS.items():
         mod = _module(modname)
@@ -101,11 +122,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv in (["--version"], ["-V"]):  # cheap: no command module (nor Apprise) loads
+        print(f"watchlist {__version__}")
+        return 0
+
     from watchlist.daemon.termsafe import make_output_safe
 
     make_output_safe()  # control characters from articles are shown, never obeyed
     parser = build_parser()
+    _autocomplete(parser)
     args = parser.parse_args(argv)
+    top = getattr(args, "top_config", None)
+    if top is not None and getattr(args, "config", None) is None and hasattr(args, "config"):
+        args.config = top
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 2
@@ -126,6 +156,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return 1
     return code
+
+
+def _autocomplete(parser: argparse.ArgumentParser) -> None:
+    """Answer a shell's completion request (argcomplete), when it is one."""
+    if "_ARGCOMPLETE" not in os.environ:
+        return
+    try:
+        import argcomplete
+    except ImportError:  # pragma: no cover - a dependency, but completion is optional
+        return
+    argcomplete.autocomplete(parser)
 
 
 def _config_option_problem(args: argparse.Namespace) -> str:

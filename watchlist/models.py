@@ -167,6 +167,7 @@ class SourceConfig:
     timeout: float = 30.0  # seconds, whole fetch
     max_bytes: int = 10 * 1024 * 1024  # cap on a decompressed body or file
     enabled: bool = True
+    headers: tuple[tuple[str, str], ...] = ()  # rss: sent with each fetch (values are secrets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +234,8 @@ class Config:
     rule_defaults: tuple[tuple[str, Any], ...] = ()
     # Every value that came from a ${VAR} and every source token: logs mask them.
     secrets: tuple[str, ...] = ()
+    # Variables left unset (only when loaded with unset_ok, by admin commands): still ${VAR}.
+    unset_vars: tuple[str, ...] = ()
 
     def channel(self, name: str) -> ChannelConfig:
         """The channel called ``name`` (KeyError when there is none)."""
@@ -265,6 +268,7 @@ class SourceState:
     failures: int = 0  # consecutive
     next_poll: datetime | None = None  # backoff: do not poll before this
     articles: int = 0  # total articles read
+    failed_files: int = 0  # folder source: files moved to failed/, in all
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +305,8 @@ class AlertView:
     score: float = 0.0
     hits: tuple[Mapping[str, Any], ...] = ()
     also_in: tuple[str, ...] = ()
+    article_id: str = ""
+    description: str = ""  # the rule's, filled in by delivery from the config in force
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +331,7 @@ class OutboxRow:
     sent_at: datetime | None
     claimed_by: str
     updated: datetime  # last change; for a 'sending' row, when it was claimed
+    article_id: str = ""  # the alert's article (the key every command's JSON calls "article")
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,14 @@ example's ``path:line:column``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
+from typing import Any
 
 from watchlist.cli import add_config_argument, config_path
-from watchlist.config.errors import ConfigErrors, display_path
-from watchlist.config.loader import load_config
+from watchlist.config.errors import ConfigError, ConfigErrors, display_path
+from watchlist.config.loader import load_config, load_rules
 from watchlist.delivery import CONFIG_CHECKS
 from watchlist.models import Config
 
@@ -19,8 +22,16 @@ HELP = "validate config and rules; print every error; exit 1 if any"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``-c FILE``."""
+    """``-c FILE``, ``--json`` and optional rule files to check alone."""
     add_config_argument(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="RULES",
+        help="rule files to check (with the config's channels and watchlists); default: all",
+    )
 
 
 def _plural(n: int, word: str) -> str:
@@ -40,15 +51,43 @@ def summary(config: Config) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load everything; print each error on stderr (exit 1) or a summary on stdout (exit 0)."""
+    """Load everything; print each error on stderr (exit 1) or a summary on stdout (exit 0).
+
+    With RULES, only those files' errors (and config.yaml's) count; with ``--json``, one
+    object ``{"ok", "errors": [{"path", "line", "column", "message"}], "summary"}``."""
+    files = tuple(f.resolve() for f in args.files)
+    if missing := [f for f in args.files if not f.is_file()]:
+        print(f"watchlist check: {display_path(missing[0])}: no such rule file", file=sys.stderr)
+        return 2
+    path = config_path(args)
+    errors: list[ConfigError] = []
+    config: Config | None = None
     try:
-        config = load_config(config_path(args), check_paths=True, checks=CONFIG_CHECKS)
+        if files and args.config is None and not path.exists():
+            rules = load_rules(list(files))  # no config: channel names go unchecked
+            config = Config(path=str(path), rules=rules, rule_files=tuple(map(str, files)))
+        else:
+            config = load_config(path, check_paths=True, checks=CONFIG_CHECKS, extra_rules=files)
     except ConfigErrors as exc:
-        for error in exc.errors:
+        errors = list(exc.errors)
+    if files:
+        wanted = {str(f) for f in files} | {str(path)}
+        errors = [e for e in errors if str(Path(e.path).resolve()) in wanted]
+        if not errors and config is None:  # errors only elsewhere: read these files alone
+            try:
+                alone = load_rules(list(files))
+            except ConfigErrors:  # they use a watchlist from another file
+                alone = ()
+            config = Config(path=str(path), rules=alone, rule_files=tuple(map(str, files)))
+    if args.json:
+        print(json.dumps(_as_json(config, errors, files), ensure_ascii=False))
+        return 1 if errors else 0
+    if errors:
+        for error in errors:
             print(error, file=sys.stderr)
-        count = _plural(len(exc.errors), "error")
-        print(f"watchlist check: {count}", file=sys.stderr)
+        print(f"watchlist check: {_plural(len(errors), 'error')}", file=sys.stderr)
         return 1
+    assert config is not None
     from watchlist.match.examples import run_examples
 
     failures = run_examples(config.rules)
@@ -57,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if failures:
         print(f"watchlist check: {_plural(len(failures), 'error')}", file=sys.stderr)
         return 1
-    print(summary(config))
+    print(_files_summary(config, files) if files else summary(config))
     for line in ambiguity_notes(config):
         print(line)
     return 0
@@ -79,3 +118,25 @@ def ambiguity_notes(config: Config) -> list[str]:
     if len(found) > MAX_NOTES:
         out.append(f"note: {len(found) - MAX_NOTES} more ambiguous names not listed")
     return out
+
+
+def _files_summary(config: Config, files: tuple[Path, ...]) -> str:
+    wanted = {str(f) for f in files}
+    n = sum(1 for r in config.rules if r.origin.rsplit(":", 1)[0] in wanted)
+    shown = ", ".join(display_path(f) for f in files)
+    return f"{shown}: OK — {_plural(n, 'rule')}"
+
+
+def _as_json(
+    config: Config | None, errors: list[ConfigError], files: tuple[Path, ...]
+) -> dict[str, Any]:
+    return {
+        "ok": not errors,
+        "errors": [
+            {"path": e.path, "line": e.line, "column": e.column, "message": e.message}
+            for e in errors
+        ],
+        "summary": None
+        if errors or config is None
+        else (_files_summary(config, files) if files else summary(config)),
+    }

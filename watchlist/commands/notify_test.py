@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when delivered, 1 when it failed or the config is bad, 2 for an unknown channel."""
-    config = load_config_or_report(args)
+    config = load_config_or_report(args, unset_ok=True, with_rules=False)
     if config is None:
         return 1
     names = [c.name for c in config.channels]
@@ -37,6 +37,14 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if lacking := [v for v in config.unset_vars if any(f"${{{v}" in u for u in channel.urls)]:
+        print(
+            f"watchlist notify-test: channel {channel.name} needs {', '.join(lacking)}, not set in"
+            " this shell; run it with the daemon's environment, e.g."
+            " `set -a; . /etc/watchlist/secrets; set +a`",
+            file=sys.stderr,
+        )
+        return 1
     now = datetime.now(UTC)
     fmt = channel.format or preferred_format(channel.urls)
     title = f"watchlist test: {channel.name}"

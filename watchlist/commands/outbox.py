@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from watchlist.cli import add_config_argument, load_config_or_report
@@ -17,6 +18,15 @@ HELP = "list deliveries not yet made and why; retry or drop one"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``list [--all] [--json]``, ``retry ID``, ``drop ID``; each takes ``-c FILE``."""
+    parser.add_argument(  # `outbox -c FILE list` too; main() hands it on as args.config
+        "-c",
+        "--config",
+        dest="top_config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="config file (also accepted after the action)",
+    )
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     p = sub.add_parser("list", help="pending and failed rows: channel, rule, attempts, why")
     add_config_argument(p)
@@ -24,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     for name, text in (
         ("retry", "make a failed row due now (the daemon sends it on its next run)"),
-        ("drop", "give up a pending or failed row (it stays on record as dropped)"),
+        ("drop", "give up a pending or failed row (kept on record as dropped; retry revives it)"),
     ):
         p = sub.add_parser(name, help=text, description=text)
         add_config_argument(p)
@@ -34,6 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _as_dict(row: OutboxRow, now: datetime) -> dict[str, Any]:
     return {
         "id": row.id,
+        "alert": row.alert_id,
+        "article": row.article_id,
         "status": row.status,
         "channel": row.channel,
         "rule": row.rule,
@@ -77,8 +89,23 @@ def _list(store: Store, args: argparse.Namespace, now: datetime) -> int:
         print(f"    {describe(row, now)}")
     failed = sum(1 for r in rows if r.status == "failed")
     if failed:
-        print(f"{failed} failed: `watchlist outbox retry ID` sends again, `drop ID` gives up")
+        print(
+            f"{failed} failed: `watchlist outbox retry ID` sends again, `drop ID` gives up"
+            " (a dropped row can be retried later)"
+        )
     return 0
+
+
+def _who_sends(state: str) -> str:
+    """Who will send a row made due, in words that fit whether or not a daemon runs."""
+    from watchlist.commands.statusview import running_pid
+
+    pid = running_pid(state)
+    if pid is not None:
+        return f"the running daemon (PID {pid}) sends it on its next outbox run, within seconds"
+    return (
+        "no daemon runs on this state: it goes out when you start `watchlist run` (or `run --once`)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,8 +113,14 @@ def run(args: argparse.Namespace) -> int:
     if not getattr(args, "action", None):
         print("watchlist outbox: choose list, retry ID or drop ID", file=sys.stderr)
         return 2
-    config = load_config_or_report(args)
+    config = load_config_or_report(args, unset_ok=True, with_rules=False)
     if config is None:
+        return 1
+    if "${" in config.state:
+        print(
+            f"watchlist outbox: state: needs {', '.join(config.unset_vars)}; set it",
+            file=sys.stderr,
+        )
         return 1
     now = datetime.now(UTC)
     store = open_store(config.state)
@@ -110,19 +143,25 @@ def run(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
                 return 1
-            print(
-                f"#{args.id} {row.channel} [{row.rule}] is due now; the daemon sends it on its"
-                " next outbox run (or run `watchlist run --once`)"
-            )
+            print(f"#{args.id} {row.channel} [{row.rule}] is due now; {_who_sends(config.state)}")
             return 0
         if not store.drop(args.id, now):
+            revive = (
+                f"; `watchlist outbox retry {args.id}` revives it"
+                if row.status == "dropped"
+                else ""
+            )
             print(
                 f"watchlist outbox: row #{args.id} is {row.status}; only pending or failed rows"
-                " can be dropped",
+                f" can be dropped{revive}",
                 file=sys.stderr,
             )
             return 1
-        print(f"#{args.id} {row.channel} [{row.rule}] dropped; it will not be sent")
+        print(
+            f"#{args.id} {row.channel} [{row.rule}] dropped: it will not be sent. It stays on"
+            f" record (`watchlist outbox list --all`); `watchlist outbox retry {args.id}`"
+            " revives it"
+        )
         return 0
     finally:
         store.close()

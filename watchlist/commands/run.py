@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 
 from watchlist.cli import add_config_argument, config_path
 from watchlist.daemon import logs
@@ -29,4 +31,9 @@ def run(args: argparse.Namespace) -> int:
     from watchlist.daemon.main import main
 
     logs.setup_logging(args.log_level or "info")
-    return main(config_path(args), once=args.once, log_level=args.log_level)
+    try:
+        return main(config_path(args), once=args.once, log_level=args.log_level)
+    except OSError as exc:  # a port in use, a folder it may not write: one line, not a traceback
+        logging.getLogger("watchlist.daemon").debug("start failed", exc_info=True)
+        print(f"watchlist run: {logs.mask(str(exc))}", file=sys.stderr)
+        return 1

@@ -75,7 +75,7 @@ def _load(args: argparse.Namespace) -> tuple[Config | None, tuple[Rule, ...]]:
         return config, load_rules([args.rules], channels=channels)
     if config is None:
         raise FileNotFoundError(
-            f"{path}: no config file; pass -c FILE or --rules PATH (see config.example.yaml)"
+            f"{path}: no config file; pass -c FILE or --rules PATH (or write one: `watchlist init`)"
         )
     return config, config.rules
 

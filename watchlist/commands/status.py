@@ -24,6 +24,7 @@ from watchlist.cli import add_config_argument, config_path
 from watchlist.commands.statusview import (
     StatusSnapshot,
     collect_snapshot,
+    daemon_read_them,
     failed_reload,
     salvage_config,
 )
@@ -98,6 +99,17 @@ def render_status(snap: StatusSnapshot) -> str:
             f"the {rl.rules} rules before it stay in force:"
         )
         out.extend(f"        {mask(e)}" for e in rl.errors)
+    if snap.unset_vars:
+        out.append(
+            f"env     not set in this shell: {', '.join(snap.unset_vars)} (shown as ${{VAR}};"
+            " the daemon reads its own environment)"
+        )
+    if snap.local_errors:
+        out.append(
+            f"check   this shell reads {len(snap.local_errors)} problem(s) that the daemon's"
+            " last reload did not:"
+        )
+        out.extend(f"        {mask(e)}" for e in snap.local_errors)
     out += ["", "SOURCES"]
     if not snap.sources:
         out.append("  (none configured)")
@@ -121,6 +133,12 @@ def render_status(snap: StatusSnapshot) -> str:
             )
         heads = ["name", "type", "every", "last poll", "last ok", "fails", "backoff", "articles"]
         out += ["  " + ln for ln in table([*heads, "last error"], rows)]
+        for s in snap.sources:  # the errors in full: the table cuts them short
+            if s.last_error and (s.failures or s.failed_files):
+                files = s.failed_files
+                count = f"{files} file{'s' if files != 1 else ''} in failed/; " if files else ""
+                when = f" ({ago(s.last_error_at, now)})" if s.last_error_at else ""
+                out.append(f"  {s.name}: {count}last error{when}: {mask(s.last_error)}")
     out += ["", "OUTBOX"]
     ob = snap.outbox
     if ob is None:
@@ -214,6 +232,7 @@ def snapshot_to_json(snap: StatusSnapshot) -> dict[str, Any]:
                 "failures": s.failures,
                 "next_poll": _iso(s.next_poll),
                 "articles": s.articles,
+                "failed_files": s.failed_files,
             }
             for s in snap.sources
         ],
@@ -240,6 +259,7 @@ def snapshot_to_json(snap: StatusSnapshot) -> dict[str, Any]:
         "recent_alerts": [
             {
                 "id": a.id,
+                "article": a.article,
                 "rule": a.rule,
                 "title": a.title,
                 "url": mask(a.url),
@@ -262,6 +282,8 @@ def snapshot_to_json(snap: StatusSnapshot) -> dict[str, Any]:
             }
             for m in snap.merges
         ],
+        "unset_vars": list(snap.unset_vars),
+        "local_errors": [mask(e) for e in snap.local_errors],
     }
 
 
@@ -282,7 +304,7 @@ def run(args: argparse.Namespace) -> int:
     path = config_path(args)
     errors: list[Any] = []
     try:
-        config = load_config(path, checks=CONFIG_CHECKS)
+        config = load_config(path, checks=CONFIG_CHECKS, unset_ok=True)
     except ConfigErrors as exc:
         errors = list(exc.errors)
         config = salvage_config(path)
@@ -304,7 +326,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if store is not None:
             store.close()
-    if errors:
+    if errors and snap.daemon_pid and daemon_read_them(errors, snap.last_reload):
+        snap = replace(snap, local_errors=tuple(str(e) for e in errors))
+        errors = []
+    elif errors:
         snap = replace(snap, last_reload=failed_reload(errors, snap.last_reload, now))
     if args.json:
         print(json.dumps(snapshot_to_json(snap), indent=2, ensure_ascii=False))

@@ -48,6 +48,7 @@ class SourceStatus:
     failures: int = 0  # consecutive
     next_poll: datetime | None = None
     articles: int = 0
+    failed_files: int = 0  # folder: files moved to failed/
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,7 @@ class AlertLine:
     source: str
     created: datetime | None
     muted: int | None = None  # the mute that silenced it: recorded, never sent
+    article: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,9 @@ class StatusSnapshot:
     channels: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, masked URLs)
     merges: tuple[MergeLine, ...] = ()  # newest first
     state_problem: str = ""  # why the daemon cannot write the state now ("" when it can)
+    unset_vars: tuple[str, ...] = ()  # ${VAR}s this shell lacks (the daemon may have them)
+    # errors this shell reads in the files though the daemon's later reload worked
+    local_errors: tuple[str, ...] = ()
 
 
 # ----------------------------------------------------------------------------- collection
@@ -194,6 +199,7 @@ def collect_snapshot(
                 failures=st.failures if st else 0,
                 next_poll=st.next_poll if st else None,
                 articles=st.articles if st else 0,
+                failed_files=st.failed_files if st else 0,
             )
         )
     outbox = None
@@ -227,6 +233,7 @@ def collect_snapshot(
                     a["source"],
                     _aware(a["created"]),
                     a.get("muted"),
+                    a.get("article_id", ""),
                 )
             )
         for m in store.recent_merges(recent):
@@ -245,6 +252,7 @@ def collect_snapshot(
         channels=tuple((c.name, tuple(mask(u) for u in c.urls)) for c in config.channels),
         merges=tuple(merges),
         state_problem=state_problem(config.state),
+        unset_vars=config.unset_vars,
     )
 
 
@@ -326,6 +334,23 @@ def salvage_config(path: Path) -> Config:
         sources=sources,
         channels=channels,
     )
+
+
+def daemon_read_them(errors: Sequence[Any], recorded: ReloadStatus | None) -> bool:
+    """True when the daemon's last reload worked and came after every file named in ``errors``
+    last changed: the errors are this shell's (its environment, its permissions), not the
+    daemon's, and the daemon's record is the reload state to report."""
+    if recorded is None or not recorded.ok:
+        return False
+    for e in errors:
+        where = str(getattr(e, "path", ""))
+        try:
+            changed = Path(where).stat().st_mtime if where else None
+        except OSError:
+            continue
+        if changed is not None and changed > recorded.at.timestamp():
+            return False
+    return True
 
 
 def failed_reload(

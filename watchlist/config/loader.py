@@ -13,7 +13,7 @@ import os
 import re
 import zoneinfo
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,8 @@ from watchlist.config.rules import (
     load_rules,
     read_settings,
 )
+from watchlist.config.sourcekeys import read_headers
+from watchlist.config.sourcekeys import shared_listen as server_shares_listen
 from watchlist.config.yamlsafe import Pos, YMap, YSeq, describe, parse_yaml
 from watchlist.models import (
     ChannelConfig,
@@ -93,7 +95,7 @@ TOP_KEYS: tuple[str, ...] = (
 )
 SOURCE_COMMON: tuple[str, ...] = ("name", "type", "every", "timeout", "max_bytes", "enabled")
 SOURCE_EXTRA: dict[str, tuple[str, ...]] = {
-    "rss": ("url",),
+    "rss": ("url", "headers"),
     "folder": ("path",),
     "http": ("listen", "token", "insecure"),
 }
@@ -145,6 +147,8 @@ def _source(
                 m.value_pos["url"],
                 f"url: no feed file at {shown}; check the path, or give an http(s) URL",
             )
+    if kind == "rss" and "headers" in m:
+        fields["headers"] = read_headers(m, chk, secrets)
     if kind == "folder" and (folder := chk.text(m, "path")):
         fields["path"] = _local(folder, base)
     if kind == "http":
@@ -305,12 +309,19 @@ def load_config(
     *,
     check_paths: bool = False,
     checks: ValueChecks = NO_CHECKS,
+    unset_ok: bool = False,
+    with_rules: bool = True,
+    extra_rules: tuple[Path, ...] = (),
 ) -> Config:
     """The validated config in ``path`` with its rules; raises ConfigErrors listing every error.
 
     ``check_paths`` (for ``watchlist check``) also reports an rss source whose local file
     does not exist; the daemon itself only records such a source's error when it polls.
     ``checks`` judges channel URLs and templates (``watchlist.delivery.CONFIG_CHECKS``).
+    ``unset_ok`` (read-only and admin commands, run from a shell without the daemon's
+    secrets): an unset ``${VAR}`` stays as written and is named in ``Config.unset_vars``.
+    ``with_rules=False`` reads config.yaml alone (no rule file can fail it; no rules).
+    ``extra_rules`` are rule files read after the config's own (``watchlist check FILE``).
     """
     path = Path(path).expanduser().resolve()
     env = os.environ if env is None else env
@@ -323,8 +334,8 @@ def load_config(
         raise ConfigErrors(_unreadable(path, exc.errors)) from None
     except FileNotFoundError:
         hint = (
-            f"config file not found; to start, copy config.example.yaml to {path.name} "
-            "and edit it, or pass -c FILE"
+            "config file not found; to start, run `watchlist init` (a starter config.yaml"
+            " and rules/ here), or pass -c FILE"
         )
         raise ConfigErrors([ConfigError(str(path), 0, 0, hint)]) from None
     except OSError as exc:
@@ -336,7 +347,11 @@ def load_config(
         raise ConfigErrors(_unreadable(path, errors))
     base = path.parent
     chk.keys(doc, TOP_KEYS, "config")
-    interpolate(doc, chk, env, secrets)
+    unset: list[str] | None = [] if unset_ok else None
+    interpolate(doc, chk, env, secrets, unset)
+    if unset:  # a channel URL still holding an unset ${VAR} is not Apprise's to judge
+        inner = checks.channel_url
+        checks = replace(checks, channel_url=lambda url: None if "${" in url else inner(url))
     timezone = _timezone(doc, chk)
     state = _state(doc, chk, base)
     channels, channel_names = _channels(doc, chk, checks)
@@ -347,11 +362,14 @@ def load_config(
     server = _section(doc, "server", ("listen", "token"), chk)
     server_config = _server(server, chk, secrets)
     logging = _section(doc, "logging", ("level", "format"), chk)
+    server_listen = server_config.listen
+    server_shares_listen(sources, server_listen, server, chk)
     rules_spec = chk.text(doc, "rules") or "rules/"
-    files, problem = expand_rule_paths(rules_spec, base)
+    files, problem = expand_rule_paths(rules_spec, base) if with_rules else ([], "")
     if problem:
         where = doc.value_pos.get("rules", Pos(0, 0))
         chk.error(where, problem if "rules" in doc else f"no rules: given, and {problem}")
+    files += [f for f in (Path(e).resolve() for e in extra_rules) if f not in files]
     rules = collect_rules(files, defaults, channel_names, errors)
     config = Config(
         path=str(path),
@@ -379,6 +397,7 @@ def load_config(
         secrets=tuple(dict.fromkeys(s for s in secrets if s)),
         archive=_archive(doc, chk),
         rule_defaults=tuple(defaults.items()),
+        unset_vars=tuple(dict.fromkeys(unset or ())),
     )
     if errors:
         raise ConfigErrors(sort_errors(redact(errors, secrets)))

@@ -150,6 +150,12 @@ def read_settings(m: YMap, chk: Checker, channels: Collection[str] | None) -> di
                 hint = did_you_mean(name, channels) or "; declare it under channels: in config.yaml"
                 chk.error(pos, f"unknown channel '{name}'{hint}")
         out["notify"] = tuple(dict.fromkeys(n for n, _ in names))
+        if not names:
+            chk.error(
+                m.value_pos["notify"],
+                "notify: [] would record matches and send them nowhere; name a channel"
+                " (console prints them), or set enabled: false",
+            )
     if (cooldown := chk.convert(m, "cooldown", _duration)) is not None:
         out["cooldown"] = cooldown
     if (priority := chk.choice(m, "priority", ("normal", "high"))) is not None:
@@ -227,9 +233,10 @@ def _group(m: YMap, key: str, chk: Checker, ctx: _Context) -> tuple[Entry, ...]:
     if isinstance(value, str):
         if value in ctx.watchlists:
             return ctx.watchlists[value]
-        hint = did_you_mean(value, ctx.watchlists) or "; declare it under watchlists:"
-        if "," in value and not did_you_mean(value, ctx.watchlists):
-            hint = f"; to list entries, write [{value}]"
+        hint = did_you_mean(value, ctx.watchlists) or (
+            f"; a string names a watchlist: to list entries, write {key}: [{value}],"
+            " or declare it under watchlists:"
+        )
         chk.error(pos, f"unknown watchlist '{value}'{hint}")
         return ()
     return _entries(value, pos, chk, key)
@@ -253,7 +260,7 @@ def _rule(
                 m.value_pos["name"], f"duplicate rule name '{name}' (first defined at {first})"
             )
     groups: dict[str, Any] = {g: _group(m, g, chk, ctx) for g in GROUPS}
-    if not any(g in m for g in GROUPS):
+    if not any(g in m for g in GROUPS) and not any(did_you_mean(k, GROUPS) for k in m):
         label = f"rule '{name}'" if name else "a rule"
         chk.error(m.pos, f"{label} needs at least one of topics, companies, exchanges, keywords")
     exclude = _group(m, "exclude", chk, ctx)
@@ -295,6 +302,13 @@ def _read_watchlists(doc: Any, chk: Checker, ctx: _Context) -> None:
 
 def _rule_items(doc: Any, chk: Checker) -> list[tuple[Any, Pos]]:
     if doc is None:
+        return []
+    if isinstance(doc, YMap) and not any(k in doc for k in FILE_KEYS) and "name" in doc:
+        chk.error(
+            doc.pos,
+            "this file is one rule written as a mapping; a rule file is a list of rules:"
+            " start the rule with '- ' (and indent its other lines by two spaces)",
+        )
         return []
     if isinstance(doc, YMap):
         chk.keys(doc, FILE_KEYS, "a rule file")

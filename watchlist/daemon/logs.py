@@ -208,6 +208,23 @@ _NOISY = ("httpcore", "watchfiles", "asyncio", "hpack", "multipart")
 _FILTER = SecretFilter()
 
 
+class RoutineSchedulerNotes(logging.Filter):
+    """APScheduler's warnings that a run was skipped because the last one still runs, or
+    started late, are routine for a daemon whose polls may outlast their interval: they
+    are shown at debug level only (one of them per poll would bury the real warnings)."""
+
+    ROUTINE = ("maximum number of running instances reached", "was missed by")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and any(r in str(record.msg) for r in self.ROUTINE):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+_ROUTINE = RoutineSchedulerNotes()
+
+
 def setup_logging(level: str = "info", fmt: str = "text", stream: TextIO | None = None) -> None:
     """Configure the root logger: one masked handler writing ``fmt`` (text|json) to ``stream``."""
     lvl = LEVELS.get(level.lower())
@@ -231,4 +248,7 @@ def setup_logging(level: str = "info", fmt: str = "text", stream: TextIO | None 
         logging.getLogger(name).setLevel(lvl if lvl <= logging.DEBUG else max(lvl, logging.WARNING))
     for name in _NOISY:
         logging.getLogger(name).setLevel(max(lvl, logging.WARNING))
+    for name in ("apscheduler.scheduler", "apscheduler.executors.default"):
+        if _ROUTINE not in logging.getLogger(name).filters:
+            logging.getLogger(name).addFilter(_ROUTINE)
     logging.captureWarnings(True)

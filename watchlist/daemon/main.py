@@ -37,7 +37,7 @@ from starlette.routing import BaseRoute
 from watchlist import __version__
 from watchlist.config.errors import ConfigErrors
 from watchlist.config.loader import load_config
-from watchlist.daemon import logs, systemd
+from watchlist.daemon import banner, logs, systemd
 from watchlist.daemon.ingests import IngestPool
 from watchlist.daemon.intake import Intake
 from watchlist.daemon.lock import AlreadyRunning, StateLock
@@ -261,9 +261,14 @@ class Daemon:
         if runtime is None:
             return 1
         try:
+            config = runtime.config
+            banner.log_start(log, config, __version__)
+            before = self.store.counts()
             polled = self.intake.poll_all(WORKERS)
             self.deliver()
             self.prune()
+            sources = sum(1 for s in config.sources if s.enabled and s.type != "http")
+            log.info("%s", banner.once_line(before, self.store.counts(), sources))
             if polled and not any(polled):
                 log.error("every source failed to poll; see the errors above")
             return 1 if self.delivery_failed or (polled and not any(polled)) else 0
@@ -278,7 +283,7 @@ class Daemon:
         config = runtime.config
         self._install_signals()
         sched = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=WORKERS)}, timezone=config.timezone
+            executors={"default": ThreadPoolExecutor(max_workers=WORKERS)}, timezone=UTC
         )
         self._scheduler = sched
         sched.add_job(
@@ -315,12 +320,7 @@ class Daemon:
         if watchdog:
             sched.add_job(systemd.watchdog, "interval", id="watchdog", seconds=watchdog / 2)
         systemd.ready()
-        log.info(
-            "watchlist %s running: %d sources, %d rules",
-            __version__,
-            len(config.sources),
-            len(config.rules),
-        )
+        banner.log_start(log, config, __version__)
         try:
             while not self.stop_event.wait(0.2):
                 if self.reload_event.is_set():
@@ -328,12 +328,13 @@ class Daemon:
                     self.reload()
         finally:
             systemd.stopping()
-            log.info("stopping: pending alerts stay pending")
+            log.info("stopping")
             watcher.stop()
             if server is not None:
                 server.stop()
             self._ingests.stop()
             self._stop_scheduler(sched)
+            banner.log_stop(log, self.store)
             self._close()
         return 0
 

@@ -101,7 +101,7 @@ class Reloader(Generic[T]):
                     if self._count is not None:
                         self._rules = self._count(value)
                     status = ReloadStatus(self._clock(), True, (), self._rules, warnings)
-                    log.info("reloaded", extra={"rules": self._rules})
+                    log.debug("reloaded", extra={"rules": self._rules})  # the daemon says it
             self._last = status
             if self._on_result is not None:
                 try:

@@ -19,7 +19,7 @@ import logging
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -32,6 +32,7 @@ _NOISE = re.compile(
     r"(?<=[?&])(overflow=upstream|retry=0|wait=0\.5|optional=no|method=POST|cto=[\d.]+|rto=[\d.]+|format=\w+)(&|$)"
 )
 
+_JSON_SCHEMES = ("json", "jsons")  # Apprise's custom JSON service
 _Plugin = Callable[..., bool]
 _register = cast(Callable[..., Callable[[_Plugin], _Plugin]], _apprise_notify)
 
@@ -76,6 +77,10 @@ def privacy_url(url: str) -> str:
             break
         text = shorter
     return text.rstrip("?&")
+
+
+def _scheme(url: str) -> str:
+    return url.split("://", 1)[0].strip().lower()
 
 
 def valid_url(url: str) -> bool:
@@ -131,9 +136,18 @@ def _words(result: Any, privacy: str, timeout: float, elapsed: float) -> tuple[b
 
 
 def send(
-    urls: Sequence[str], title: str, body: str, *, body_format: str = "text", timeout: float = 30.0
+    urls: Sequence[str],
+    title: str,
+    body: str,
+    *,
+    body_format: str = "text",
+    timeout: float = 30.0,
+    data: Mapping[str, Any] | None = None,
 ) -> SendResult:
-    """Send one message to every URL of a channel; each URL through its own Apprise object."""
+    """Send one message to every URL of a channel; each URL through its own Apprise object.
+
+    ``data`` (the alert as JSON) joins the payload of services that post JSON (``json://``,
+    ``jsons://``) beside Apprise's title and message."""
     fmt = FORMATS.get(body_format, "text")
     delivered: list[int] = []
     problems: list[str] = []
@@ -148,6 +162,9 @@ def send(
             service.request_rate_per_sec = 0
             service.socket_connect_timeout = max(0.001, float(timeout))
             service.socket_read_timeout = max(0.001, float(timeout))
+            extras = getattr(service, "payload_extras", None)
+            if data and isinstance(extras, dict) and _scheme(url) in _JSON_SCHEMES:
+                cast(Any, service).payload_extras = {**extras, **data}
         started = time.monotonic()
         try:
             result = app.notify(

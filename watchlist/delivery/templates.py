@@ -1,8 +1,13 @@
 """Alert text: the snippet around a hit, and the sandboxed Jinja2 templates for title and body.
 
-Tokens: ``rule``, ``title``, ``url``, ``summary``, ``snippet`` (the hit in context,
-highlighted for the format), ``source``, ``published``, ``score``, ``hits``,
-``also_in`` (other sources that carried the same story). A user template that
+Tokens: ``rule``, ``description`` (the rule's), ``title``, ``url``, ``summary``,
+``snippet`` (the hit in context, highlighted for the format; empty when it would only
+repeat the title), ``source``, ``published`` (in the config's ``timezone:``),
+``published_iso``, ``score``, ``hits``, ``groups`` (hits by group, each entry and the
+text it matched), ``matched`` (the same in one line), ``article`` (the article's id),
+``also_in`` (other sources that carried the same story). The defaults show the rule
+and its description, the snippet, what matched, source and time, and the link only
+when the article has one; the title only in the message's title. A user template that
 fails to compile or render is reported and the built-in default is used instead,
 so a template mistake never loses an alert.
 """
@@ -20,26 +25,35 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
-from watchlist.match.snippet import make_snippet
+from watchlist.delivery.content import hit_groups, local_time, matched_line
+from watchlist.match.snippet import make_snippet, squash
 from watchlist.models import AlertView, Article, Match, Snippet, Templates
 
 FORMATS: tuple[str, ...] = ("text", "markdown", "html")
 
 DEFAULT_TITLE = "[{{ rule }}] {{ title }}"
+_SEEN = (
+    "{{ source }}{% if published %}, {{ published }}{% endif %}"
+    "{% if also_in %} (also in {{ also_in|join(', ') }}){% endif %}"
+)
 DEFAULT_BODY: dict[str, str] = {
     "text": (
-        "{{ snippet }}\n{{ url }}\n{{ source }}{% if published %}, {{ published }}{% endif %}"
-        "{% if also_in %} (also in {{ also_in|join(', ') }}){% endif %}"
+        "Rule {{ rule }}{% if description %}: {{ description }}{% endif %}\n"
+        "{% if snippet %}{{ snippet }}\n{% endif %}"
+        "{% if matched %}Matched: {{ matched }}\n{% endif %}" + _SEEN + "\n"
+        "{% if url %}{{ url }}{% endif %}"
     ),
     "markdown": (
-        "{{ snippet }}\n\n[{{ title }}]({{ url }}) - {{ source }}"
-        "{% if published %}, {{ published }}{% endif %}"
-        "{% if also_in %} (also in {{ also_in|join(', ') }}){% endif %}"
+        "Rule **{{ rule }}**{% if description %}: {{ description }}{% endif %}\n\n"
+        "{% if snippet %}{{ snippet }}\n\n{% endif %}"
+        "{% if matched %}Matched: {{ matched }}\n\n{% endif %}" + _SEEN + "\n\n"
+        "{% if url %}<{{ url }}>{% endif %}"
     ),
     "html": (
-        '<p>{{ snippet }}</p>\n<p><a href="{{ url }}">{{ title }}</a> - {{ source }}'
-        "{% if published %}, {{ published }}{% endif %}"
-        "{% if also_in %} (also in {{ also_in|join(', ') }}){% endif %}</p>"
+        "<p>Rule <b>{{ rule }}</b>{% if description %}: {{ description }}{% endif %}</p>\n"
+        "{% if snippet %}<p>{{ snippet }}</p>\n{% endif %}"
+        "{% if matched %}<p>Matched: {{ matched }}</p>\n{% endif %}<p>" + _SEEN + "</p>\n"
+        '{% if url %}<p><a href="{{ url }}">{{ url }}</a></p>{% endif %}'
     ),
 }
 SEPARATOR: dict[str, str] = {"text": "\n\n", "markdown": "\n\n---\n\n", "html": "\n<hr>\n"}
@@ -66,6 +80,7 @@ def view_of(article: Article, match: Match) -> AlertView:
         published=article.published.isoformat() if article.published else "",
         score=match.score,
         hits=tuple(asdict(h) for h in match.hits),
+        article_id=article.id,
     )
 
 
@@ -99,17 +114,31 @@ def _compile(source: str, fmt: str) -> Template:
     return _env(fmt).from_string(source)
 
 
-def _context(view: AlertView, fmt: str) -> dict[str, Any]:
+def _repeats_title(snippet: Snippet, title: str) -> bool:
+    text = squash(snippet.before + snippet.hit + snippet.after).strip(" …")
+    return not text or text.casefold() in " ".join(title.split()).casefold()
+
+
+def _context(view: AlertView, fmt: str, tz: str = "UTC") -> dict[str, Any]:
+    groups = hit_groups(view.hits)
+    matched = matched_line(groups)
     return {
         "rule": view.rule,
+        "description": view.description,
         "title": view.title,
         "url": view.url,
         "summary": view.summary,
-        "snippet": snippet_for(view.snippet, fmt),
+        "snippet": ""
+        if _repeats_title(view.snippet, view.title)
+        else snippet_for(view.snippet, fmt),
         "source": view.source,
-        "published": view.published,
+        "published": local_time(view.published, tz),
+        "published_iso": view.published,
         "score": round(view.score, 1),
         "hits": [dict(h) for h in view.hits],
+        "groups": groups,
+        "matched": _md_escape(matched) if fmt == "markdown" else matched,
+        "article": view.article_id,
         "also_in": list(view.also_in),
     }
 
@@ -133,13 +162,14 @@ def _render_one(
     return _compile(default, fmt).render(ctx).strip()
 
 
-def render(view: AlertView, templates: Templates, fmt: str = "text") -> Rendered:
-    """Title and body for one alert in ``fmt``; a broken user template falls back to the default."""
+def render(view: AlertView, templates: Templates, fmt: str = "text", tz: str = "UTC") -> Rendered:
+    """Title and body for one alert in ``fmt``, times in zone ``tz``; a broken user template
+    falls back to the default."""
     fmt = fmt if fmt in FORMATS else "text"
-    ctx = _context(view, fmt)
+    ctx = _context(view, fmt, tz)
     errors: list[str] = []
     title = _render_one(
-        templates.title, DEFAULT_TITLE, _context(view, "text"), "text", "title", errors
+        templates.title, DEFAULT_TITLE, _context(view, "text", tz), "text", "title", errors
     )
     body = _render_one(templates.body, DEFAULT_BODY[fmt], ctx, fmt, "body", errors)
     return Rendered(title=" ".join(title.split()), body=body, errors=tuple(errors))
@@ -152,6 +182,7 @@ def render_many(
     *,
     heading: str = "",
     more: Sequence[str] = (),
+    tz: str = "UTC",
 ) -> Rendered:
     """One message for several alerts (digest, cooldown, rate-limit fold).
 
@@ -159,8 +190,8 @@ def render_many(
     """
     fmt = fmt if fmt in FORMATS else "text"
     if len(views) == 1 and not more and not heading:
-        return render(views[0], templates, fmt)
-    parts = [render(v, templates, fmt) for v in views]
+        return render(views[0], templates, fmt, tz)
+    parts = [render(v, templates, fmt, tz) for v in views]
     errors = tuple(dict.fromkeys(e for p in parts for e in p.errors))
     total = len(views) + len(more)
     rules = sorted({v.rule for v in views})
@@ -193,14 +224,19 @@ def _more(titles: Sequence[str], fmt: str) -> str:
 
 TOKENS: tuple[str, ...] = (
     "rule",
+    "description",
     "title",
     "url",
     "summary",
     "snippet",
     "source",
     "published",
+    "published_iso",
     "score",
     "hits",
+    "groups",
+    "matched",
+    "article",
     "also_in",
 )
 _SAMPLE = AlertView(
@@ -225,6 +261,8 @@ _SAMPLE = AlertView(
         },
     ),
     also_in=("other-source",),
+    article_id="sample-article",
+    description="A sample rule",
 )
 _UNDEFINED = re.compile(r"'([^']+)' is undefined")
 

@@ -27,12 +27,13 @@ import random
 import socket
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from watchlist.decide import plan_rate_limit, zone
 from watchlist.delivery import send as deliver
+from watchlist.delivery.content import payload_extras, with_descriptions
 from watchlist.delivery.describe import describe, format_outbox_status, outbox_status
 from watchlist.delivery.queue import OutboxQueue
 from watchlist.delivery.runguard import RunGuard, Stop
@@ -270,10 +271,10 @@ def _send(
         return
     ids = [r.id for r in everything]
     fmt = channel.format or deliver.preferred_format(channel.urls)
-    views = store.alert_views(sorted({r.alert_id for r in everything}))
+    views = with_descriptions(store.alert_views(sorted({r.alert_id for r in everything})), config)
     main = [views[r.alert_id] for r in rows if r.alert_id in views]
     extra = [f"[{v.rule}] {v.title}" for r in more if (v := views.get(r.alert_id))]
-    message = render_many(main, config.templates, fmt, more=extra)
+    message = render_many(main, config.templates, fmt, more=extra, tz=config.timezone)
     for problem in message.errors:
         log.warning("%s: %s", config.path, problem)
     done = set.intersection(*(set(r.delivered_urls) for r in everything))
@@ -286,6 +287,7 @@ def _send(
             message.body,
             body_format=fmt,
             timeout=config.delivery.timeout,
+            data=payload_extras(main),
         )
     )
     if result is None:  # told to stop while the request was in flight
@@ -355,7 +357,7 @@ def send_now(
     For ``watchlist scan --notify``: nothing is recorded or retried. Returns
     (ok, result in words, channel name) per channel.
     """
-    view = view_of(article, match)
+    view = replace(view_of(article, match), description=rule.description)
     results: list[tuple[bool, str, str]] = []
     for name in rule.notify:
         try:
@@ -364,13 +366,14 @@ def send_now(
             results.append((False, f"unknown channel {name!r}", name))
             continue
         fmt = channel.format or deliver.preferred_format(channel.urls)
-        message = render(view, config.templates, fmt)
+        message = render(view, config.templates, fmt, config.timezone)
         sent = deliver.send(
             list(channel.urls),
             message.title,
             message.body,
             body_format=fmt,
             timeout=config.delivery.timeout,
+            data=payload_extras([view]),
         )
         results.append((sent.ok, sent.words, name))
     return results

@@ -12,8 +12,9 @@ May import: ``config``, ``models`` and each other; never ``store``, ``delivery``
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -60,16 +61,47 @@ def make_client(*, max_connections: int = 32) -> httpx.Client:
     """A shared httpx.Client fit for polling many feeds from a thread pool.
 
     Use it (rather than a plain httpx.Client) so the per-fetch deadline also
-    covers a server that drips its headers. Proxy variables are not read.
+    covers a server that drips its headers. The proxy variables (``HTTP_PROXY``,
+    ``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``, any case) are honoured, each proxied
+    connection under the same deadline.
     """
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
+    mounts: dict[str, httpx.BaseTransport | None] = {
+        pattern: None if url is None else deadline_transport(limits, proxy=url)
+        for pattern, url in env_proxies().items()
+    }
     return httpx.Client(
         headers={"User-Agent": USER_AGENT},
         transport=deadline_transport(limits),
-        trust_env=False,
+        mounts=mounts,
+        trust_env=False,  # the proxies are mounted above; no .netrc, no SSL_CERT_* surprises
     )
+
+
+def env_proxies(environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """httpx mount patterns from the proxy variables: ``{"https://": proxy URL}``, and
+    ``{"all://host": None}`` for each ``NO_PROXY`` host (None: go direct)."""
+    env = os.environ if environ is None else environ
+    found = {k.lower(): v for k, v in env.items() if k.lower().endswith("_proxy") and v}
+    out: dict[str, str | None] = {}
+    for scheme in ("http", "https", "all"):
+        if url := found.get(f"{scheme}_proxy"):
+            url = url if "://" in url else f"http://{url}"
+            out[f"{scheme}://"] = url
+    for host in (h.strip() for h in found.get("no_proxy", "").split(",")):
+        if host == "*":
+            return {}
+        if host and "://" in host:
+            out[host] = None
+        elif host:  # as httpx reads it: a name also covers its subdomains
+            exact = host == "localhost" or host.replace(".", "").isdigit() or ":" in host
+            name = host.lstrip("*")
+            out[
+                f"all://[{host}]" if ":" in host else f"all://{host}" if exact else f"all://*{name}"
+            ] = None
+    return out if any(v for v in out.values()) else {}
 
 
 def make_source(cfg: SourceConfig, client: httpx.Client) -> Source:

@@ -99,9 +99,10 @@ class _Backend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def deadline_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
-    """An httpx transport honouring ``deadline()``; plain if httpx's insides ever change."""
-    transport = httpx.HTTPTransport(limits=limits)
+def deadline_transport(limits: httpx.Limits, proxy: str | None = None) -> httpx.HTTPTransport:
+    """An httpx transport honouring ``deadline()`` (through ``proxy`` when given); plain if
+    httpx's insides ever change."""
+    transport = httpx.HTTPTransport(limits=limits, proxy=proxy)
     pool = getattr(transport, "_pool", None)
     inner = getattr(pool, "_network_backend", None)
     if isinstance(inner, httpcore.NetworkBackend):

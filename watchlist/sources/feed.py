@@ -66,6 +66,7 @@ class FeedSource:
             last_modified=state.last_modified,
             timeout=self.cfg.timeout,
             max_bytes=self.cfg.max_bytes,
+            headers=self.cfg.headers,
         )
         if got.status == 304:
             return PollResult((), health.succeeded(state, now, articles=0))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -129,8 +130,12 @@ def fetch(
     timeout: float = 30.0,
     max_bytes: int = 10 * 1024 * 1024,
     max_redirects: int = MAX_REDIRECTS,
+    headers: Sequence[tuple[str, str]] = (),
 ) -> Fetched:
     """GET ``url`` (conditionally when ``etag``/``last_modified`` are given) within the limits.
+
+    ``headers`` (a source's own: auth tokens, cookies) go to the feed's host only: a
+    redirect to another host does not carry them.
 
     The deadline covers every socket operation when ``client`` came from
     ``watchlist.sources.make_client``; with another client, each read is still
@@ -139,7 +144,7 @@ def fetch(
     with deadline(timeout):
         return _fetch(
             client, url, etag=etag, last_modified=last_modified, timeout=timeout,
-            max_bytes=max_bytes, max_redirects=max_redirects,
+            max_bytes=max_bytes, max_redirects=max_redirects, extra=headers,
         )  # fmt: skip
 
 
@@ -152,8 +157,10 @@ def _fetch(
     timeout: float = 30.0,
     max_bytes: int = 10 * 1024 * 1024,
     max_redirects: int = MAX_REDIRECTS,
+    extra: Sequence[tuple[str, str]] = (),
 ) -> Fetched:
     deadline_at = time.monotonic() + timeout
+    origin = urlsplit(url).netloc.lower()
     where = safe_url(url)
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
     if etag:
@@ -168,8 +175,9 @@ def _fetch(
                 raise SourceError(f"{where}: only http and https URLs can be fetched")
             seen.add(current)
             left = _remaining(deadline_at, timeout, where)
+            own = dict(extra) if urlsplit(current).netloc.lower() == origin else {}
             with client.stream(
-                "GET", current, headers=headers, timeout=httpx.Timeout(left),
+                "GET", current, headers={**headers, **own}, timeout=httpx.Timeout(left),
                 follow_redirects=False,
             ) as resp:  # fmt: skip
                 if resp.status_code == 304:

@@ -2,8 +2,9 @@
 
 ``poll`` reads the files that have settled (not modified in the last second),
 and returns an ``on_commit`` hook that, once the store has committed the
-articles, moves good files to ``done/`` and unparseable ones to ``failed/``
-with a ``<name>.error.txt`` beside each giving the reason. If the commit never
+articles, moves good files to ``done/`` and unparseable ones (and files of any
+other type) to ``failed/`` with a ``<name>.error.txt`` beside each giving the
+reason. Each is logged; the source's state counts them (``failed_files``). If the commit never
 happens the files stay put and are read again next time (the store drops
 repeats), so nothing is lost.
 """
@@ -65,7 +66,7 @@ class FolderSource:
         self.name = cfg.name
         self.folder = Path(cfg.path)
 
-    def _ready(self, now: datetime) -> list[Path]:
+    def _ready(self, now: datetime) -> tuple[list[Path], list[Path]]:
         try:
             entries = sorted(os.scandir(self.folder), key=lambda e: e.name)
         except FileNotFoundError:
@@ -77,9 +78,10 @@ class FolderSource:
         except OSError as err:
             raise SourceError(f"{self.folder}: cannot list the folder ({err.strerror})") from None
         ready: list[Path] = []
+        other: list[Path] = []
         stamp = now.timestamp()
         for entry in entries:
-            if entry.name.startswith(".") or Path(entry.name).suffix.lower() not in SUFFIXES:
+            if entry.name.startswith(".") or entry.name.endswith(".tmp"):
                 continue
             try:
                 if not entry.is_file():
@@ -89,10 +91,11 @@ class FolderSource:
                 continue
             if -5.0 < age < SETTLE_SECONDS:  # still being written: next poll
                 continue
-            ready.append(Path(entry.path))
-            if len(ready) >= MAX_FILES_PER_POLL:
+            known = Path(entry.name).suffix.lower() in SUFFIXES
+            (ready if known else other).append(Path(entry.path))
+            if len(ready) + len(other) >= MAX_FILES_PER_POLL:
                 break
-        return ready
+        return ready, other
 
     def poll(self, state: SourceState, now: datetime) -> PollResult:
         """Read every settled file; bad files are reported, never raised."""
@@ -107,13 +110,17 @@ class FolderSource:
 
     def _poll(self, state: SourceState, now: datetime) -> PollResult:
         try:
-            files = self._ready(now)
+            files, other = self._ready(now)
         except SourceError as err:
             log.warning("source %s: %s", self.name, err)
             return PollResult((), health.failed(state, now, str(err), every=self.cfg.every))
         articles: list[Article] = []
         good: list[Path] = []
-        bad: list[tuple[Path, str]] = []
+        kinds = ", ".join(f"*{s}" for s in sorted(SUFFIXES))
+        bad: list[tuple[Path, str]] = [
+            (p, f"{p}: unknown file type '{p.suffix or p.name}'; the folder source reads {kinds}")
+            for p in other
+        ]
         for path in files:
             try:
                 data = read_file(path, max_bytes=self.cfg.max_bytes)
@@ -128,11 +135,17 @@ class FolderSource:
             articles.extend(found)
             good.append(path)
         new = health.succeeded(state, now, articles=len(articles))
+        bad = [(path, f"{reason}; moved to failed/") for path, reason in bad]
         for _path, reason in bad:
-            log.warning("source %s: %s (moved to failed/)", self.name, reason)
+            log.warning("source %s: %s", self.name, reason)
         if bad:
             # The folder itself is fine: record the error without backing off.
-            new = replace(new, last_error=bad[-1][1], last_error_at=now)
+            new = replace(
+                new,
+                last_error=bad[-1][1],
+                last_error_at=now,
+                failed_files=state.failed_files + len(bad),
+            )
         on_commit = self._mover(good, bad) if (good or bad) else None
         return PollResult(tuple(articles), new, on_commit)
 

@@ -20,6 +20,7 @@ from defusedxml import DefusedXmlException
 from watchlist.models import Article
 from watchlist.sources.articles import make_article
 from watchlist.sources.errors import SourceError
+from watchlist.sources.jsonfeed import feed_items, is_json_feed
 from watchlist.sources.safexml import HostileXML, strip_internal_subset, use_safe_reader
 
 __all__ = [
@@ -105,7 +106,9 @@ def parse_json(text: str, *, name: str, source: str) -> list[Article]:
             where = f"{lineno}:1"
             out.append((where, _article_from(obj, name=name, where=where, source=source)))
         return _keep(out, name)
-    if isinstance(doc, Mapping) and isinstance(doc.get("articles"), list):
+    if is_json_feed(doc):
+        doc = feed_items(doc)
+    elif isinstance(doc, Mapping) and isinstance(doc.get("articles"), list):
         doc = doc["articles"]
     items = doc if isinstance(doc, list) else [doc]
     wheres = [f"1:1: item {i}" for i in range(len(items))] if isinstance(doc, list) else ["1:1"]
@@ -184,7 +187,7 @@ def parse_feed(
             f"{name}: got an HTML page, not a feed; point the source at the RSS or Atom URL"
         )
     if _is_truncated(exc):
-        raise SourceError(f"{name}: the feed ends early (truncated XML); it will be retried")
+        raise SourceError(f"{name}: the feed ends early (truncated XML)")
     if not version and not entries:
         reason = f": {exc}" if exc else ""
         raise SourceError(f"{name}: not an RSS, Atom or RDF feed{reason}")
@@ -222,7 +225,7 @@ def parse_text(text: str, *, name: str, source: str) -> list[Article]:
 
 
 def _prepare(data: bytes, name: str, content_type: str | None) -> tuple[bytes, bytes, str | None]:
-    """The body (UTF-16 re-encoded as UTF-8), its start without blanks, and the content type.
+    """The body (UTF-16/32 re-encoded as UTF-8), its start without blanks, and the content type.
 
     An empty document raises ``SourceError``. A re-encoded body drops the content
     type, whose charset named the original bytes.
@@ -231,10 +234,37 @@ def _prepare(data: bytes, name: str, content_type: str | None) -> tuple[bytes, b
     stripped = body.lstrip(b" \t\r\n\xef\xbb\xbf")
     if not stripped.strip():
         raise SourceError(f"{name}: empty; expected JSON, JSONL, RSS/Atom or text")
-    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = _decode(body)
+    if codec := _wide_codec(body):
+        text = body.decode(codec, errors="replace").lstrip("\ufeff")
+        text = _XML_ENCODING.sub(r"\1\2utf-8\2", text, count=1)  # it is UTF-8 now
         return text.encode("utf-8"), text.lstrip().encode("utf-8"), None
     return body, stripped, content_type
+
+
+_XML_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*)(["'])[^"']*\2""")
+
+
+def _wide_codec(data: bytes) -> str | None:
+    """UTF-16 or UTF-32 by its byte order mark, or without one by where the zero bytes of
+    the first character stand (as XML 1.0 appendix F sniffs); None for anything else."""
+    head = data[:4]
+    for bom, codec in (
+        (b"\x00\x00\xfe\xff", "utf-32-be"),
+        (b"\xff\xfe\x00\x00", "utf-32-le"),
+        (b"\xfe\xff", "utf-16-be"),
+        (b"\xff\xfe", "utf-16-le"),
+    ):
+        if head.startswith(bom):
+            return codec
+    if len(head) < 4:
+        return None
+    zeros = (head[0] == 0, head[1] == 0, head[2] == 0, head[3] == 0)
+    return {
+        (True, True, True, False): "utf-32-be",
+        (False, True, True, True): "utf-32-le",
+        (True, False, True, False): "utf-16-be",
+        (False, True, False, True): "utf-16-le",
+    }.get(zeros)
 
 
 def parse_bytes(
@@ -258,10 +288,18 @@ def parse_bytes(
     return parse_text(_decode(body), name=name, source=source)
 
 
+def _is_json_feed_text(body: bytes) -> bool:
+    try:
+        return is_json_feed(json.loads(_decode(body)))
+    except (ValueError, RecursionError):
+        return False
+
+
 def parse_feed_only(
     data: bytes, *, name: str, source: str, content_type: str | None = None
 ) -> list[Article]:
-    """Articles from a document that must be an RSS, Atom or RDF feed (an ``rss`` source).
+    """Articles from a document that must be an RSS, Atom or RDF feed or a JSON Feed (an
+    ``rss`` source).
 
     A maintenance page in plain text or a JSON error body is a ``SourceError``,
     never an article.
@@ -269,6 +307,8 @@ def parse_feed_only(
     body, stripped, content_type = _prepare(data, name, content_type)
     if stripped[:1] == b"<":
         return parse_feed(body, name=name, source=source, content_type=content_type)
+    if stripped[:1] == b"{" and _is_json_feed_text(body):
+        return parse_json(_decode(body), name=name, source=source)
     ctype = (content_type or "").split(";", 1)[0].strip().lower()
     if _looks_binary(body):
         kind = "binary data"
@@ -281,5 +321,5 @@ def parse_feed_only(
     shown = f": {start!r}" if start else ""
     raise SourceError(
         f"{name}: not an RSS or Atom feed (got {got}{shown}); "
-        "check the source's url points at the feed"
+        "check the source's url points at the feed (RSS, Atom or JSON Feed)"
     )

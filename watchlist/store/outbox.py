@@ -57,7 +57,8 @@ class OutboxQueries:
             where.append(f"o.id IN ({','.join('?' * len(ids))})")
             params.extend(ids)
         sql = (
-            "SELECT o.*, a.rule, a.title, a.url FROM outbox o JOIN alerts a ON a.id = o.alert_id"
+            "SELECT o.*, a.rule, a.title, a.url, a.article_id FROM outbox o"
+            " JOIN alerts a ON a.id = o.alert_id"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY o.next_attempt, o.id"
         )
@@ -164,14 +165,15 @@ class OutboxQueries:
                 score=r["score"],
                 hits=tuple(json.loads(r["hits"])),
                 also_in=tuple(json.loads(r["also_in"])),
+                article_id=r["article_id"],
             )
             for r in rows
         }
 
     def recent_alerts(self, limit: int = 10) -> list[dict[str, Any]]:
-        """The newest alerts: id, rule, title, url, source, also_in, created, muted (mute id)."""
+        """The newest alerts: id, rule, title, url, source, also_in, created, muted, article_id."""
         rows = self.query(
-            "SELECT id, rule, title, url, source, also_in, created, muted FROM alerts"
+            "SELECT id, rule, title, url, source, also_in, created, muted, article_id FROM alerts"
             " ORDER BY id DESC LIMIT ?",
             (limit,),
         )
@@ -210,4 +212,5 @@ def _outbox_row(r: sqlite3.Row) -> OutboxRow:
         sent_at=parse_ts(r["sent_at"]),
         claimed_by=r["claimed_by"] or "",
         updated=parse_ts(r["updated"]) or datetime.min.replace(tzinfo=UTC),
+        article_id=r["article_id"],
     )
