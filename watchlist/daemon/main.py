@@ -38,6 +38,7 @@ from watchlist.config.loader import load_config
 from watchlist.daemon import logs, systemd
 from watchlist.daemon.intake import Intake
 from watchlist.daemon.lock import AlreadyRunning, StateLock
+from watchlist.daemon.matchpool import MatchPool, match_workers
 from watchlist.daemon.metrics import Metrics
 from watchlist.daemon.pipeline import Pipeline, Runtime
 from watchlist.daemon.reload import ConfigWatcher, Reloader, hold_restart_settings
@@ -113,7 +114,13 @@ class Daemon:
     def _open(self, runtime: Runtime) -> None:
         config = runtime.config
         self._store = open_store(config.state)
-        self._pipeline = Pipeline(self._store, runtime, on_match=self.metrics.observe_match)
+        workers = match_workers()
+        self._pipeline = Pipeline(
+            self._store,
+            runtime,
+            on_match=self.metrics.observe_match,
+            pool=MatchPool(workers) if workers > 1 else None,
+        )
         self._client = make_client()
         self._intake = Intake(
             self._pipeline,
@@ -373,6 +380,8 @@ class Daemon:
             self._delivering.release()
         if self._client is not None:
             self._client.close()
+        if self._pipeline is not None:
+            self._pipeline.close()
         if self._store is not None:
             self._store.close()
         self._lock.release()

@@ -1,0 +1,90 @@
+"""Matching on worker processes: same matches as in-process, swapped on reload, a dead worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from test_faults_driver import T0, article, config
+
+from watchlist.daemon.matchpool import MatchPool, match_workers
+from watchlist.daemon.pipeline import POOL_MIN, Pipeline, Runtime
+from watchlist.models import Article, Entry, Rule
+from watchlist.store.sqlite import Store
+
+ACME = Rule(name="acme", companies=(Entry("Acme"),), notify=("hook",))
+WIDGETS = Rule(name="widgets", keywords=(Entry("widgets"),), notify=("hook",))
+
+
+def _articles(first: int, n: int) -> list[Article]:
+    return [article(i) for i in range(first, first + n)]
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
+    """A pipeline on a fresh store with a pool of two workers and rule 'acme'."""
+    store = Store(tmp_path / "state.db")
+    cfg = config({"hook": ("json://127.0.0.1:9/",)}, rules=(ACME,))
+    p = Pipeline(store, Runtime.build(cfg), pool=MatchPool(2))
+    yield p
+    p.close()
+    store.close()
+
+
+def _worker_pids(p: Pipeline) -> set[int]:
+    assert p._matchers is not None
+    return set(p._matchers[1]._pool._processes)
+
+
+def test_workers_match_like_the_process(pipeline: Pipeline) -> None:
+    """A large batch matched on the workers gives the in-process matches, in article order."""
+    arts = _articles(0, POOL_MIN + 15)
+    expected = [m for a in arts for m in pipeline.runtime.matcher.match(a)]
+    done = pipeline.process(arts, T0)
+    assert pipeline._matchers is not None  # the batch went to the workers
+    assert list(done.matches) == expected and len(expected) == len(arts)
+    assert os.getpid() not in _worker_pids(pipeline)
+    assert pipeline.store.counts()["alerts"] == len(arts)
+
+
+def test_small_batch_stays_in_process(pipeline: Pipeline) -> None:
+    """A batch below POOL_MIN is matched in-process: no workers start for a trickle."""
+    done = pipeline.process(_articles(0, 3), T0)
+    assert len(done.matches) == 3 and pipeline._matchers is None
+
+
+def test_swap_gives_every_worker_the_new_rules(pipeline: Pipeline) -> None:
+    """After a swap the next batch matches the new rules on new workers; the old ones exit."""
+    pipeline.process(_articles(0, POOL_MIN), T0)
+    old = _worker_pids(pipeline)
+    cfg = replace(pipeline.runtime.config, rules=(WIDGETS,))
+    pipeline.swap(Runtime.build(cfg))
+    done = pipeline.process(_articles(100, POOL_MIN), T0)
+    assert {m.rule for m in done.matches} == {"widgets"}
+    assert len(done.matches) == POOL_MIN
+    assert not old & _worker_pids(pipeline)
+
+
+def test_dead_worker_falls_back_in_process(pipeline: Pipeline) -> None:
+    """A killed worker costs no batch: it is matched in-process, and fresh workers start later."""
+    pipeline.process(_articles(0, POOL_MIN), T0)
+    for pid in _worker_pids(pipeline):
+        os.kill(pid, signal.SIGKILL)
+    done = pipeline.process(_articles(100, POOL_MIN), T0)
+    assert len(done.matches) == POOL_MIN
+    assert pipeline._matchers is None  # retired; the next large batch starts a new set
+    again = pipeline.process(_articles(200, POOL_MIN), T0)
+    assert len(again.matches) == POOL_MIN and pipeline._matchers is not None
+    assert pipeline.store.counts()["alerts"] == 3 * POOL_MIN
+
+
+def test_match_workers_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WATCHLIST_MATCH_WORKERS sets the count; without it, the cores this process may use."""
+    monkeypatch.setenv("WATCHLIST_MATCH_WORKERS", "3")
+    assert match_workers() == 3
+    monkeypatch.delenv("WATCHLIST_MATCH_WORKERS")
+    assert match_workers() == len(os.sched_getaffinity(0))
