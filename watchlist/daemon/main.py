@@ -82,6 +82,7 @@ class Daemon:
         self.metrics = Metrics()
         self.delivery_failed = False
         self._delivering = threading.Lock()  # held while the outbox job runs
+        self._more = threading.Event()  # new outbox rows since the running job began
         self._intake: Intake | None = None
         self._ingest: IngestServer | None = None
         self._scheduler: BackgroundScheduler | None = None
@@ -146,10 +147,18 @@ class Daemon:
         return self.intake.submit(self._ingest.name if self._ingest else "ingest", articles)
 
     def deliver(self) -> None:
-        """Send what is due in the outbox (bounded; returns promptly once stopping)."""
+        """Send what is due in the outbox (bounded; returns promptly once stopping).
+
+        Matches recorded while a run is busy wake it again as soon as it ends, so a
+        steady stream of posts is delivered as it comes, not every OUTBOX_EVERY.
+        """
         with self._delivering:
-            if not self.stop_event.is_set():
+            while not self.stop_event.is_set():
+                self._more.clear()
                 self._deliver()
+                self._outbox_done = time.monotonic()  # a finished run, for /healthz
+                if not self._more.is_set():
+                    break
 
     def _deliver(self) -> None:
         try:
@@ -170,6 +179,9 @@ class Daemon:
             log.exception("delivering the outbox failed; pending alerts stay pending")
 
     def _wake_outbox(self) -> None:
+        self._more.set()
+        if self._delivering.locked():
+            return  # the run in progress goes round again
         sched = self._scheduler
         if sched is not None and sched.running:
             with contextlib.suppress(Exception):  # the job may be gone while stopping
