@@ -20,7 +20,6 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
-from watchlist.match.snippet import make_snippet
 from watchlist.models import AlertView, Article, Match, Snippet, Templates
 
 FORMATS: tuple[str, ...] = ("text", "markdown", "html")
@@ -56,6 +55,8 @@ class Rendered:
 
 def view_of(article: Article, match: Match) -> AlertView:
     """The template view of one fresh match (what ``scan --notify`` sends)."""
+    from watchlist.match.snippet import make_snippet  # the matcher loads only when needed
+
     return AlertView(
         rule=match.rule,
         title=article.title or article.id,
