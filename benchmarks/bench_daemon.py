@@ -7,7 +7,8 @@ thread of this process); posts the Reuters corpus in batches of ``--batch`` from
 then posts the whole corpus again (every article already seen). Prints articles/s
 accepted and end to end (first post to last alert delivered, or last 202 if
 later), alerts/s delivered, how long after the last accepted article the last
-alert came, the daemon's CPU seconds and peak RSS (its matching workers included,
+alert came (and how fast the backlog left after it, if there was one), the
+daemon's CPU seconds and peak RSS (its matching workers included,
 read from /proc before it stops), and the re-post rate.
 
 Rule sets, generated from the SEC company list and the Reuters topic names:
@@ -171,6 +172,7 @@ class Figures:
     e2e_s: float
     alerts: int
     deliver_s: float
+    drain_s: float  # alerts/s delivered after the last article was accepted (0: no backlog)
     last_alert_after: float
     cpu: float
     rss_mb: float
@@ -288,6 +290,7 @@ logging:
             time.sleep(0.1)
         start = time.monotonic()
         last_accepted = post_all(url + "/articles", arts, args.batch, args.posters)
+        at_last_accepted = receiver.count
         while True:  # until every outbox row went out
             total, waiting = outbox_open(work / "state.db")
             if waiting == 0 and receiver.count >= total:
@@ -298,6 +301,8 @@ logging:
         last = max(receiver.last, last_accepted)
         first_alert_wait = receiver.last - last_accepted if receiver.count else 0.0
         delivery_span = max(1e-9, receiver.last - start) if receiver.count else 0.0
+        backlog = receiver.count - at_last_accepted  # delivered after intake ended
+        drain = backlog / max(1e-9, receiver.last - last_accepted) if backlog >= 50 else 0.0
         again = time.monotonic()
         post_all(url + "/articles", arts, args.batch, args.posters)
         repost = time.monotonic() - again
@@ -315,6 +320,7 @@ logging:
         e2e_s=n / (last - start),
         alerts=receiver.count,
         deliver_s=receiver.count / delivery_span if receiver.count else 0.0,
+        drain_s=drain,
         last_alert_after=first_alert_wait,
         cpu=cpu,
         rss_mb=rss,
@@ -324,11 +330,13 @@ logging:
 
 def line(f: Figures) -> str:
     """One run's figures on one line."""
+    drain = f"backlog drained at {f.drain_s:,.0f}/s" if f.drain_s else "no backlog"
     return (
         f"cores={f.cores}: accepted {f.accepted_s:,.0f} art/s, end to end {f.e2e_s:,.0f} art/s; "
-        f"{f.alerts} alerts at {f.deliver_s:,.0f}/s, the last {f.last_alert_after:+.2f}s after "
-        f"the last accepted article; CPU {f.cpu:.1f}s, peak RSS {f.rss_mb:.0f} MB (daemon "
-        f"and workers); re-post of seen articles {f.repost_s:,.0f} art/s"
+        f"{f.alerts} alerts at {f.deliver_s:,.0f}/s ({drain}), the last "
+        f"{f.last_alert_after:+.2f}s after the last accepted article; CPU {f.cpu:.1f}s, "
+        f"peak RSS {f.rss_mb:.0f} MB (daemon and workers); "
+        f"re-post of seen articles {f.repost_s:,.0f} art/s"
     )
 
 
