@@ -1,8 +1,9 @@
-"""Sends in flight on one channel: at most ``limit`` at once, each on its own daemon thread.
+"""Sends in flight on one channel: at most ``limit`` at once, on daemon threads.
 
 ``InFlight(limit, guard)`` is the window the worker keeps per channel: ``start``
-runs one send in a daemon thread (an abandoned send never keeps the process
-alive), ``collect`` waits until at least one finished and hands back every
+hands one send to its daemon threads (as many as sends in flight, kept for the
+run and ended by ``close``; an abandoned send never keeps the process alive),
+``collect`` waits until at least one finished and hands back every
 finished one, so their results are committed together, in one transaction. A
 send's slot frees only when the worker has committed its result, so at most
 ``limit`` messages are ever sent and not yet recorded: that is all a crash can
@@ -15,6 +16,7 @@ finished and ``abandon`` hands back the rest.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -34,6 +36,9 @@ class InFlight(Generic[K, R]):
         self.width = 1  # sends allowed in flight now (grows to limit)
         self._guard = guard
         self._running: dict[Future[R], K] = {}
+        self._jobs: queue.SimpleQueue[tuple[Future[R], Callable[[], R]] | None]
+        self._jobs = queue.SimpleQueue()
+        self._threads = 0
 
     def __len__(self) -> int:
         return len(self._running)
@@ -49,15 +54,25 @@ class InFlight(Generic[K, R]):
     def start(self, key: K, fn: Callable[[], R]) -> None:
         """Run ``fn()`` on a daemon thread; its result comes back from ``collect`` with ``key``."""
         future: Future[R] = Future()
+        self._running[future] = key
+        self._jobs.put((future, fn))
+        if self._threads < len(self._running):  # a thread for every send in flight
+            self._threads += 1
+            threading.Thread(target=self._work, name="watchlist-send", daemon=True).start()
 
-        def work() -> None:
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, fn = job
             try:
                 future.set_result(fn())
             except BaseException as exc:  # handed back to the worker's thread
                 future.set_exception(exc)
 
-        self._running[future] = key
-        threading.Thread(target=work, name="watchlist-send", daemon=True).start()
+    def close(self) -> None:
+        """End the threads once they are idle (one still in an abandoned send ends after it)."""
+        for _ in range(self._threads):
+            self._jobs.put(None)
+        self._threads = 0
 
     def collect(self) -> list[tuple[K, R]]:
         """Every finished send (at least one, unless told to stop first), in start order.

@@ -285,6 +285,25 @@ def _send_all(
     """
     fmt = channel.format or deliver.preferred_format(channel.urls)
     window: InFlight[_Message, deliver.SendResult] = InFlight(channel.concurrency, guard)
+    try:
+        _rounds(store, config, channel, jobs, now, rng, send, totals, guard, window, fmt)
+    finally:
+        window.close()
+
+
+def _rounds(
+    store: OutboxQueue,
+    config: Config,
+    channel: ChannelConfig,
+    jobs: Sequence[Job],
+    now: datetime,
+    rng: random.Random,
+    send: Sender,
+    totals: dict[str, int],
+    guard: RunGuard,
+    window: InFlight[_Message, deliver.SendResult],
+    fmt: str,
+) -> None:
     queue = list(jobs)
     finished: list[tuple[_Message, deliver.SendResult]] = []
     while True:
