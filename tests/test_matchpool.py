@@ -88,3 +88,73 @@ def test_match_workers_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert match_workers() == 3
     monkeypatch.delenv("WATCHLIST_MATCH_WORKERS")
     assert match_workers() == len(os.sched_getaffinity(0))
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                out.add(int(d.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return stat[0] != "Z"
+
+
+@pytest.mark.slow
+def test_daemon_killed_leaves_no_worker_behind(tmp_path: Path) -> None:
+    """A daemon matching on two workers, SIGKILLed: its worker processes exit too."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "rules.yaml").write_text("- {name: acme, companies: [Acme]}\n")
+    (tmp_path / "config.yaml").write_text(
+        "state: ./state.db\nrules: rules.yaml\ndefaults: {notify: [console]}\nsources:\n"
+        f"  - {{name: ingest, type: http, listen: '127.0.0.1:{port}'}}\n"
+    )
+    env = {**os.environ, "WATCHLIST_MATCH_WORKERS": "2"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "watchlist", "run", "-c", "config.yaml"],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/articles"
+        for _ in range(300):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        batch = [{"id": str(i), "title": f"Acme story {i}"} for i in range(POOL_MIN + 5)]
+        assert httpx.post(url, json=batch, timeout=60).status_code == 202
+        kids = _children(proc.pid)
+        assert len(kids) >= 2  # the workers (and multiprocessing's resource tracker)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        for _ in range(100):  # each worker notices within a second
+            if not any(_alive(k) for k in kids):
+                break
+            time.sleep(0.1)
+        assert not any(_alive(k) for k in kids)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if proc.stderr is not None:
+            proc.stderr.close()

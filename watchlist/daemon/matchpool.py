@@ -8,10 +8,12 @@ order with the seconds each article took. ``load(rules)`` starts a new set of
 workers for new rules and retires the old set once the batches on it finish, so a
 reload swaps every worker's matcher at once and no batch mixes two rule sets.
 
-Workers start from a fork server that has already imported the matcher, so a
-reload costs a fork and a compile per worker, not an interpreter start. A worker
-that dies breaks only its own set: ``match`` raises, the pipeline matches that
-batch in-process, and the next ``load`` (or ``renew``) starts a fresh set.
+Workers are started with ``spawn`` (a fresh interpreter: forking a process that
+runs threads is unsafe) as children of the daemon, and each watches its parent:
+when the daemon is gone (even SIGKILLed) the worker exits within a second, so no
+process outlives it. A worker that dies breaks only its own set: ``match``
+raises, the pipeline matches that batch in-process, and the next large batch
+starts a fresh set.
 
 ``match_workers()`` is how many to run: ``WATCHLIST_MATCH_WORKERS`` if set, else
 the cores this process may run on. One worker means no pool: the daemon matches
@@ -23,6 +25,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -52,9 +55,18 @@ def match_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _start_worker(rules: Sequence[Rule]) -> None:
+def _start_worker(rules: Sequence[Rule], owner: int) -> None:
     global _matcher
+    threading.Thread(target=_watch, args=(owner,), name="watch-daemon", daemon=True).start()
     _matcher = build_matcher(rules)
+
+
+def _watch(owner: int) -> None:
+    """Exit this worker once the daemon that started it is gone (its parent changes)."""
+    while os.getppid() == owner:
+        time.sleep(0.5)
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _ready() -> int:
@@ -75,11 +87,12 @@ class Matchers:
     """One set of worker processes, all holding the matcher of one rule set."""
 
     def __init__(self, rules: Sequence[Rule], workers: int) -> None:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["watchlist.match"])
         self.workers = workers
         self._pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=ctx, initializer=_start_worker, initargs=(tuple(rules),)
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(tuple(rules), os.getpid()),
         )
 
     def warm(self) -> None:
