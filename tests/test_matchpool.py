@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +14,7 @@ from test_faults_driver import T0, article, config
 
 from watchlist.daemon.matchpool import MatchPool, match_workers
 from watchlist.daemon.pipeline import POOL_MIN, Pipeline, Runtime
-from watchlist.models import Article, Entry, Rule
+from watchlist.models import Article, Config, Entry, Match, Rule
 from watchlist.store.sqlite import Store
 
 ACME = Rule(name="acme", companies=(Entry("Acme"),), notify=("hook",))
@@ -22,6 +23,18 @@ WIDGETS = Rule(name="widgets", keywords=(Entry("widgets"),), notify=("hook",))
 
 def _articles(first: int, n: int) -> list[Article]:
     return [article(i) for i in range(first, first + n)]
+
+
+class NoMatcher:
+    """Stands in for the in-process matcher where a test needs the workers to do it."""
+
+    def match(self, article: Article) -> list[Match]:
+        raise AssertionError("matched in-process")
+
+
+def on_workers(cfg: Config) -> Runtime:
+    """A runtime whose own matcher refuses: its batches can only be matched by workers."""
+    return Runtime(config=cfg, matcher=NoMatcher())  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -35,6 +48,17 @@ def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
     store.close()
 
 
+def started(p: Pipeline, first: int = 1000) -> Pipeline:
+    """``p`` after one large batch (matched in-process) started its workers, once they are up."""
+    p.process(_articles(first, POOL_MIN), T0)
+    assert p._matchers is not None
+    for _ in range(600):
+        if p._matchers[1].ready():
+            return p
+        time.sleep(0.1)
+    raise AssertionError("the workers did not start")
+
+
 def _worker_pids(p: Pipeline) -> set[int]:
     assert p._matchers is not None
     return set(p._matchers[1]._pool._processes)
@@ -44,11 +68,14 @@ def test_workers_match_like_the_process(pipeline: Pipeline) -> None:
     """A large batch matched on the workers gives the in-process matches, in article order."""
     arts = _articles(0, POOL_MIN + 15)
     expected = [m for a in arts for m in pipeline.runtime.matcher.match(a)]
+    workers = started(pipeline)._matchers
+    assert workers is not None
+    pipeline._runtime = runtime = on_workers(pipeline.runtime.config)
+    pipeline._matchers = (runtime, workers[1])
     done = pipeline.process(arts, T0)
-    assert pipeline._matchers is not None  # the batch went to the workers
     assert list(done.matches) == expected and len(expected) == len(arts)
     assert os.getpid() not in _worker_pids(pipeline)
-    assert pipeline.store.counts()["alerts"] == len(arts)
+    assert pipeline.store.counts()["alerts"] == len(arts) + POOL_MIN  # and the first batch
 
 
 def test_small_batch_stays_in_process(pipeline: Pipeline) -> None:
@@ -59,10 +86,14 @@ def test_small_batch_stays_in_process(pipeline: Pipeline) -> None:
 
 def test_swap_gives_every_worker_the_new_rules(pipeline: Pipeline) -> None:
     """After a swap the next batch matches the new rules on new workers; the old ones exit."""
-    pipeline.process(_articles(0, POOL_MIN), T0)
-    old = _worker_pids(pipeline)
+    old = _worker_pids(started(pipeline))
     cfg = replace(pipeline.runtime.config, rules=(WIDGETS,))
-    pipeline.swap(Runtime.build(cfg))
+    pipeline.swap(on_workers(cfg))
+    assert pipeline._matchers is not None
+    for _ in range(600):
+        if pipeline._matchers[1].ready():
+            break
+        time.sleep(0.1)
     done = pipeline.process(_articles(100, POOL_MIN), T0)
     assert {m.rule for m in done.matches} == {"widgets"}
     assert len(done.matches) == POOL_MIN
@@ -71,8 +102,7 @@ def test_swap_gives_every_worker_the_new_rules(pipeline: Pipeline) -> None:
 
 def test_dead_worker_falls_back_in_process(pipeline: Pipeline) -> None:
     """A killed worker costs no batch: it is matched in-process, and fresh workers start later."""
-    pipeline.process(_articles(0, POOL_MIN), T0)
-    for pid in _worker_pids(pipeline):
+    for pid in _worker_pids(started(pipeline)):
         os.kill(pid, signal.SIGKILL)
     done = pipeline.process(_articles(100, POOL_MIN), T0)
     assert len(done.matches) == POOL_MIN

@@ -7,6 +7,8 @@ cut into chunks, matched in the workers, and the results come back in article
 order with the seconds each article took. ``load(rules)`` starts a new set of
 workers for new rules and retires the old set once the batches on it finish, so a
 reload swaps every worker's matcher at once and no batch mixes two rule sets.
+Until a new set is ``ready`` the pipeline matches in-process, so starting one
+never holds a batch up.
 
 Workers are started with ``spawn`` (a fresh interpreter: forking a process that
 runs threads is unsafe) as children of the daemon, and each watches its parent:
@@ -88,6 +90,7 @@ class Matchers:
 
     def __init__(self, rules: Sequence[Rule], workers: int) -> None:
         self.workers = workers
+        self._warm: list[Future[int]] = []
         self._pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
@@ -97,8 +100,11 @@ class Matchers:
 
     def warm(self) -> None:
         """Start every worker now (each compiles its matcher), without waiting for them."""
-        for _ in range(self.workers):
-            self._pool.submit(_ready)
+        self._warm = [self._pool.submit(_ready) for _ in range(self.workers)]
+
+    def ready(self) -> bool:
+        """True once every worker has started and compiled its matcher."""
+        return all(f.done() for f in self._warm)
 
     def match(self, articles: Sequence[Article]) -> Result:
         """Per article, in order: its matches and the seconds matching it took."""

@@ -103,7 +103,7 @@ class Pipeline:
     def _match(self, runtime: Runtime, new: Sequence[Article]) -> list[Match]:
         matches: list[Match] = []
         workers = self._workers(runtime) if len(new) >= POOL_MIN else None
-        if workers is not None:
+        if workers is not None and workers.ready():  # until then: in-process, no waiting
             try:
                 results = workers.match(new)
             except Exception as exc:  # a dead worker, or the set retired meanwhile
