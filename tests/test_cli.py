@@ -90,3 +90,30 @@ def test_missing_input_is_named_once(tmp_path: Path, command: str) -> None:
     name = command.split()[0]
     assert done.returncode == 1
     assert done.stderr.splitlines()[0] == f"watchlist {name}: {missing}: no such file"
+
+
+HEAVY = ("apprise", "numpy", "rapidfuzz", "apscheduler", "uvicorn", "starlette", "httpx")
+
+
+def _imported_after(code: str) -> set[str]:
+    """The heavy top-level packages in sys.modules after running ``code`` in a new process."""
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.splitlines()[-1].split()) & set(HEAVY)
+
+
+def test_cli_import_loads_no_heavy_package() -> None:
+    """`import watchlist.cli` and building every subcommand's parser load no heavy package."""
+    assert _imported_after("import watchlist.cli") == set()
+    assert _imported_after("import watchlist.cli as c; c.build_parser()") == set()
+
+
+def test_version_and_check_on_the_example_load_neither_apprise_nor_the_matcher() -> None:
+    """`--version` and `check` on the example start without Apprise, numpy or rapidfuzz."""
+    version = "from watchlist.cli import main\ntry: main(['--version'])\nexcept SystemExit: pass"
+    assert _imported_after(version) == set()
+    check = f"from watchlist.cli import main\nassert main(['check', '-c', {str(CONFIG)!r}]) == 0"
+    assert _imported_after(check) == set()

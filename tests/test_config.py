@@ -121,7 +121,7 @@ def test_optional_sections_and_channel_forms(tmp_path: Path) -> None:
             "channels:\n"
             "  one: json://a\n"
             "  two: [json://b, json://c]\n"
-            "  three: {urls: [json://d], rate_limit: 10/1m, format: markdown}\n"
+            "  three: {urls: [json://d], rate_limit: 10/1m, format: markdown, concurrency: 2}\n"
             "  four: {url: json://e}\n"
             "delivery: {retry_horizon: 2d, timeout: 5}\n"
             "server: {listen: 127.0.0.1:9100}\n"
@@ -140,6 +140,7 @@ def test_optional_sections_and_channel_forms(tmp_path: Path) -> None:
         (10, timedelta(minutes=1)),
         "markdown",
     )
+    assert (three.concurrency, cfg.channel("four").concurrency) == (2, 8)
     assert cfg.channel("four").urls == ("json://e",)
     assert cfg.channel("console").urls == ("console://",)
     assert (cfg.delivery.retry_horizon, cfg.delivery.timeout) == (timedelta(days=2), 5.0)
@@ -309,6 +310,8 @@ BAD_CONFIGS = [
     ("channels:\n  c: {url: json://x, rate_limit: fast}\n",
      "config.yaml:2:34: rate_limit: 'fast' is not a rate limit; write it as N/duration, "
      "such as 10/1m or 100/1h"),
+    ("channels:\n  c: {url: json://x, concurrency: 0}\n",
+     "config.yaml:2:35: concurrency must be from 1 to 64, not 0"),
     ("channels:\n  c: {url: json://x, format: rtf}\n",
      "config.yaml:2:30: format must be 'text', 'markdown' or 'html', not 'rtf'"),
     ("channels:\n  c: {url: json://x, uri: y}\n",

@@ -183,7 +183,9 @@ def test_daemon_delivers_through_mailto(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", ["after-fetch", "after-commit", "during-send", "after-send"])
+@pytest.mark.parametrize(
+    "point", ["after-fetch", "after-commit", "during-send", "after-send", "before-record:2"]
+)
 def test_daemon_killed_at_crash_point_loses_nothing(
     tmp_path: Path, feed_server: LocalServer, daemons: list[Daemon], point: str
 ) -> None:
@@ -201,9 +203,13 @@ def test_daemon_killed_at_crash_point_loses_nothing(
     assert d3.proc.wait(timeout=30) == 0
     titles = alert_titles(feed_server)
     assert len(set(titles)) == 3, titles
-    # during-send is the window between a send and its record: that one send repeats.
-    repeats = 1 if point == "during-send" else 0
-    assert len(titles) - 3 == repeats, titles
+    # during-send is the window between a send and its record: that one send repeats
+    # (the first round sends one message); in the second round two were in flight.
+    if point == "before-record:2":
+        assert 1 <= len(titles) - 3 <= 2, titles  # at most the messages in flight
+    else:
+        repeats = 1 if point == "during-send" else 0
+        assert len(titles) - 3 == repeats, titles
 
 
 def test_check_accepts_the_bundled_config_and_rules() -> None:

@@ -1,8 +1,8 @@
 """Helpers for the delivery tests, and the crash driver run as a real subprocess.
 
-As a script: ``python tests/test_faults_driver.py DB URL N`` opens the Store at DB,
-records N matches for a rule whose channel posts json:// to URL (skipped if those
-articles were already recorded), then runs ``deliver_due``. ``WATCHLIST_CRASH_AT``
+As a script: ``python tests/test_faults_driver.py DB URL N [CONCURRENCY]`` opens the
+Store at DB, records N matches for a rule whose channel posts json:// to URL (skipped
+if those articles were already recorded), then runs ``deliver_due``. ``WATCHLIST_CRASH_AT``
 in the environment makes it SIGKILL itself at that point. It defines no tests.
 """
 
@@ -69,10 +69,13 @@ def config(
     templates: Templates | None = None,
     fmt: str | None = "text",
     secrets: tuple[str, ...] = (),
+    concurrency: int = 8,
 ) -> Config:
     """A Config with the given channels and rules (default: rule 'acme' to every channel)."""
     chans = tuple(
-        ChannelConfig(name=n, urls=u, rate_limit=(rate or {}).get(n), format=fmt)
+        ChannelConfig(
+            name=n, urls=u, rate_limit=(rate or {}).get(n), format=fmt, concurrency=concurrency
+        )
         for n, u in channels.items()
     )
     if rules is None:
@@ -106,8 +109,9 @@ def main(argv: list[str]) -> int:
     from watchlist.store.sqlite import Store, crash_point
 
     db, url, n = argv[0], argv[1], int(argv[2])
+    concurrency = int(argv[3]) if len(argv) > 3 else 8
     store = Store(db)
-    cfg = config({"hook": (url,)})
+    cfg = config({"hook": (url,)}, concurrency=concurrency)
     arts = [article(i) for i in range(n)]
     fresh = store.filter_unseen(arts)
     crash_point("after-fetch")

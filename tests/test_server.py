@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -155,3 +156,22 @@ def test_outbox_health(idle: float, healthy: bool) -> None:
     assert report["outbox_idle_seconds"] == round(idle, 1)
     if not healthy:
         assert f"for {idle:.0f}s" in report["why"] and "every 2s" in report["why"]
+
+
+def test_reused_connection_not_slower_than_fresh(
+    serve: Callable[[Callable[[], dict[str, Any]]], StatusServer],
+) -> None:
+    """GETs on a kept-alive connection are not slower than on new ones (TCP_NODELAY is set)."""
+    server = serve(lambda: {"ok": True})
+
+    def run(keepalive: int | None) -> float:
+        with httpx.Client(limits=httpx.Limits(max_keepalive_connections=keepalive)) as client:
+            start = time.perf_counter()
+            for _ in range(15):
+                assert client.get(server.url + "/metrics").status_code == 200
+            return time.perf_counter() - start
+
+    run(None)  # warm up
+    fresh = min(run(0) for _ in range(2))
+    reused = min(run(None) for _ in range(2))
+    assert reused <= fresh * 2, (reused, fresh)

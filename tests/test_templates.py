@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from test_faults_driver import article, match
 
-from watchlist.delivery.templates import AlertView, Snippet, make_snippet, render, render_many
+from watchlist.delivery.templates import AlertView, Snippet, render, render_many
+from watchlist.match.snippet import make_snippet
 from watchlist.models import Article, Hit, Templates
 
 VIEW = AlertView(

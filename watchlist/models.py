@@ -178,6 +178,7 @@ class ChannelConfig:
     urls: tuple[str, ...]
     rate_limit: tuple[int, timedelta] | None = None  # at most N messages per window
     format: str | None = None  # "text" | "markdown" | "html"; None: the service's own
+    concurrency: int = 8  # messages in flight at once (1: strictly one after another)
 
 
 @dataclass(frozen=True, slots=True)

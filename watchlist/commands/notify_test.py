@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 
 from watchlist.cli import add_config_argument, load_config_or_report
 from watchlist.config.errors import did_you_mean
-from watchlist.delivery.send import preferred_format, privacy_url, send
-from watchlist.delivery.worker import mask
 
 HELP = "send a test message to one channel and report Apprise's result"
 
@@ -22,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when delivered, 1 when it failed or the config is bad, 2 for an unknown channel."""
+    from watchlist.delivery.send import preferred_format, privacy_url, send  # Apprise: only here
+    from watchlist.delivery.worker import mask
+
     config = load_config_or_report(args, unset_ok=True, with_rules=False)
     if config is None:
         return 1

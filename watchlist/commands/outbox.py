@@ -7,11 +7,13 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from watchlist.cli import add_config_argument, load_config_or_report
-from watchlist.delivery.worker import describe
-from watchlist.store import OutboxRow, Store, open_store
+from watchlist.delivery.describe import describe
+
+if TYPE_CHECKING:  # the store (and the matcher it imports) loads only when a command runs
+    from watchlist.store import OutboxRow, Store
 
 HELP = "list deliveries not yet made and why; retry or drop one"
 
@@ -123,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     now = datetime.now(UTC)
+    from watchlist.store import open_store
+
     store = open_store(config.state)
     try:
         if args.action == "list":

@@ -99,7 +99,7 @@ SOURCE_EXTRA: dict[str, tuple[str, ...]] = {
     "folder": ("path",),
     "http": ("listen", "token", "insecure"),
 }
-CHANNEL_KEYS: tuple[str, ...] = ("url", "urls", "rate_limit", "format")
+CHANNEL_KEYS: tuple[str, ...] = ("url", "urls", "rate_limit", "format", "concurrency")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 __all__ = ["ConfigError", "ConfigErrors", "load_config", "load_rules"]
 
@@ -233,6 +233,7 @@ def _channels(
             pos = value.value_pos[name]
             rate: tuple[int, timedelta] | None = None
             fmt: str | None = None
+            concurrency: float | None = None
             if isinstance(spec, YMap):
                 chk.keys(spec, CHANNEL_KEYS, f"channel '{name}'")
                 if ("url" in spec) == ("urls" in spec):
@@ -243,9 +244,13 @@ def _channels(
                 )
                 rate = chk.convert(spec, "rate_limit", lambda v: parse_rate(str(v)))
                 fmt = chk.choice(spec, "format", ("text", "markdown", "html"))
+                concurrency = chk.number(spec, "concurrency", 1, 64)
             else:
                 urls = _urls(spec, pos, chk, name, checks)
-            out.append(ChannelConfig(name=name, urls=urls, rate_limit=rate, format=fmt))
+            channel = ChannelConfig(name=name, urls=urls, rate_limit=rate, format=fmt)
+            if concurrency is not None:
+                channel = replace(channel, concurrency=int(concurrency))
+            out.append(channel)
     if "console" not in names:
         out.append(ChannelConfig(name="console", urls=("console://",)))
         names.append("console")

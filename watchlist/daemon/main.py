@@ -41,6 +41,7 @@ from watchlist.daemon import banner, logs, systemd
 from watchlist.daemon.ingests import IngestPool
 from watchlist.daemon.intake import Intake
 from watchlist.daemon.lock import AlreadyRunning, StateLock
+from watchlist.daemon.matchpool import MatchPool, match_workers
 from watchlist.daemon.metrics import Metrics
 from watchlist.daemon.pipeline import Pipeline, Runtime
 from watchlist.daemon.prune import PRUNE_EVERY, prune_archive
@@ -84,6 +85,7 @@ class Daemon:
         self.metrics = Metrics()
         self.delivery_failed = False
         self._delivering = threading.Lock()  # held while the outbox job runs
+        self._more = threading.Event()  # new outbox rows since the running job began
         self._intake: Intake | None = None
         self._ingests = IngestPool(self.submit)
         self._scheduler: BackgroundScheduler | None = None
@@ -118,7 +120,13 @@ class Daemon:
     def _open(self, runtime: Runtime) -> None:
         config = runtime.config
         self._store = open_store(config.state)
-        self._pipeline = Pipeline(self._store, runtime, on_match=self.metrics.observe_match)
+        workers = match_workers()
+        self._pipeline = Pipeline(
+            self._store,
+            runtime,
+            on_match=self.metrics.observe_match,
+            pool=MatchPool(workers) if workers > 1 else None,
+        )
         self._client = make_client()
         self._intake = Intake(
             self._pipeline,
@@ -145,10 +153,18 @@ class Daemon:
         return self.intake.submit(source, articles)
 
     def deliver(self) -> None:
-        """Send what is due in the outbox (bounded; returns promptly once stopping)."""
+        """Send what is due in the outbox (bounded; returns promptly once stopping).
+
+        Matches recorded while a run is busy wake it again as soon as it ends, so a
+        steady stream of posts is delivered as it comes, not every OUTBOX_EVERY.
+        """
         with self._delivering:
-            if not self.stop_event.is_set():
+            while not self.stop_event.is_set():
+                self._more.clear()
                 self._deliver()
+                self._outbox_done = time.monotonic()  # a finished run, for /healthz
+                if not self._more.is_set():
+                    break
 
     def _deliver(self) -> None:
         try:
@@ -179,6 +195,9 @@ class Daemon:
             log.exception("pruning the archive failed; it is tried again later")
 
     def _wake_outbox(self) -> None:
+        self._more.set()
+        if self._delivering.locked():
+            return  # the run in progress goes round again
         sched = self._scheduler
         if sched is not None and sched.running:
             with contextlib.suppress(Exception):  # the job may be gone while stopping
@@ -411,6 +430,8 @@ class Daemon:
             self._delivering.release()
         if self._client is not None:
             self._client.close()
+        if self._pipeline is not None:
+            self._pipeline.close()
         if self._store is not None:
             self._store.close()
         self._lock.release()

@@ -124,7 +124,7 @@ class StatusServer:
     def start(self, timeout: float = 5.0) -> StatusServer:
         """Bind and start serving; raises OSError (port busy, bad address) at once."""
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # so: TCP_NODELAY
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, self._port))

@@ -17,6 +17,8 @@ from watchlist.config.loader import ValueChecks
 
 
 def _channel_url(url: str) -> str | None:
+    if url.split("://", 1)[0].strip().lower() == "console":
+        return None  # our own built-in: no need to load Apprise to know it
     from watchlist.delivery.send import check_url  # Apprise loads only when a URL is checked
 
     return check_url(url)

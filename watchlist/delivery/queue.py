@@ -6,7 +6,7 @@ type checking proves it has these methods (``watchlist.store.sqlite.Store`` does
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -28,6 +28,28 @@ class OutboxQueue(Protocol):
 
     def update_rows(self, ids: Sequence[int], **values: Any) -> None:
         """Set columns of outbox rows ``ids`` in one transaction."""
+        ...
+
+    def update_many(self, changes: Sequence[tuple[Sequence[int], Mapping[str, Any]]]) -> None:
+        """Several ``update_rows`` (ids, column values) in one transaction."""
+        ...
+
+    def mark_sent_many(
+        self, sent: Sequence[tuple[Sequence[int], Sequence[int]]], now: datetime, channel: str
+    ) -> None:
+        """Messages that went out on ``channel`` (row ids, URL indexes each), one transaction."""
+        ...
+
+    def settle(
+        self,
+        sent: Sequence[tuple[Sequence[int], Sequence[int]]],
+        changes: Sequence[tuple[Sequence[int], Mapping[str, Any]]],
+        channel: str,
+        claim_ids: Sequence[int],
+        now: datetime,
+        claimer: str,
+    ) -> list[int]:
+        """``mark_sent_many``, ``update_many`` and ``claim`` in one transaction; ids claimed."""
         ...
 
     def claim(self, ids: Sequence[int], now: datetime, claimer: str) -> list[int]:

@@ -3,7 +3,8 @@
 The only module that imports apprise. Each URL gets its own Apprise object with
 its throttle set to zero (Apprise would otherwise sleep ~5.5 s between sends to
 one service) and its socket connect/read timeouts set to the configured timeout
-(Apprise's own 4 s read timeout would otherwise fire first). The send runs in the
+(Apprise's own 4 s read timeout would otherwise fire first); the objects are kept
+and reused, each by one send at a time. The send runs in the
 calling thread (no Apprise worker pool: its threads would hold up the process's
 exit while a server never answers), and Apprise's result is turned into words a
 user can act on. A failure that took the whole timeout is a timeout: the service
@@ -18,6 +19,7 @@ import functools
 import logging
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -64,6 +66,7 @@ def _instance(url: str) -> Any | None:
     return apprise.Apprise.instantiate(url)
 
 
+@functools.lru_cache(maxsize=1024)
 def privacy_url(url: str) -> str:
     """``url`` with its secrets starred out, as Apprise shows it; a safe stand-in if unparsable."""
     obj = _instance(url)
@@ -135,6 +138,38 @@ def _words(result: Any, privacy: str, timeout: float, elapsed: float) -> tuple[b
     return False, False, f"failed: {privacy}: {detail}"
 
 
+_idle: dict[tuple[str, float], list[Any]] = {}  # Apprise objects not in use, per (URL, timeout)
+_idle_lock = threading.Lock()
+IDLE_PER_URL = 16  # objects kept per URL: the most sends in flight on one channel, roughly
+
+
+def _checkout(url: str, timeout: float) -> Any | None:
+    """An Apprise object for ``url`` with our throttle and timeouts (None: not a valid URL).
+
+    Objects are reused, so a busy channel does not parse its URL and load its service
+    for every message; each is used by one send at a time.
+    """
+    with _idle_lock:
+        free = _idle.get((url, timeout))
+        if free:
+            return free.pop()
+    app = apprise.Apprise(asset=apprise.AppriseAsset(service_timeout=0))
+    if not app.add(url):
+        return None
+    for service in app:
+        service.request_rate_per_sec = 0
+        service.socket_connect_timeout = max(0.001, float(timeout))
+        service.socket_read_timeout = max(0.001, float(timeout))
+    return app
+
+
+def _checkin(url: str, timeout: float, app: Any) -> None:
+    with _idle_lock:
+        free = _idle.setdefault((url, timeout), [])
+        if len(free) < IDLE_PER_URL:
+            free.append(app)
+
+
 def send(
     urls: Sequence[str],
     title: str,
@@ -154,17 +189,18 @@ def send(
     timed_out = unreachable = False
     for index, url in enumerate(urls):
         privacy = privacy_url(url)
-        app = apprise.Apprise(asset=apprise.AppriseAsset(service_timeout=0))
-        if not app.add(url):
+        app = _checkout(url, timeout)
+        if app is None:
             problems.append(f"not sent: {privacy} is not a valid Apprise URL; check the channel")
             continue
-        for service in app:
-            service.request_rate_per_sec = 0
-            service.socket_connect_timeout = max(0.001, float(timeout))
-            service.socket_read_timeout = max(0.001, float(timeout))
+        for service in app:  # the alert as JSON, for this message only (objects are reused)
             extras = getattr(service, "payload_extras", None)
-            if data and isinstance(extras, dict) and _scheme(url) in _JSON_SCHEMES:
-                cast(Any, service).payload_extras = {**extras, **data}
+            if isinstance(extras, dict) and _scheme(url) in _JSON_SCHEMES:
+                base = getattr(service, "_watchlist_extras", None)
+                if base is None:
+                    base = dict(extras)
+                    service._watchlist_extras = base
+                cast(Any, service).payload_extras = {**base, **(data or {})}
         started = time.monotonic()
         try:
             result = app.notify(
@@ -176,7 +212,8 @@ def send(
             )
         except Exception as exc:  # an Apprise bug must not stop the outbox
             problems.append(f"failed: {privacy}: {exc.__class__.__name__}: {exc}")
-            continue
+            continue  # that object is not reused
+        _checkin(url, timeout, app)
         ok, late, words = _words(result, privacy, timeout, time.monotonic() - started)
         timed_out = timed_out or late
         unreachable = unreachable or late or "connection error" in words.lower()

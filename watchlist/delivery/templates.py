@@ -26,7 +26,6 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from watchlist.delivery.content import hit_groups, local_time, matched_line
-from watchlist.match.snippet import make_snippet, squash
 from watchlist.models import AlertView, Article, Match, Snippet, Templates
 
 FORMATS: tuple[str, ...] = ("text", "markdown", "html")
@@ -70,6 +69,8 @@ class Rendered:
 
 def view_of(article: Article, match: Match) -> AlertView:
     """The template view of one fresh match (what ``scan --notify`` sends)."""
+    from watchlist.match.snippet import make_snippet  # the matcher loads only when needed
+
     return AlertView(
         rule=match.rule,
         title=article.title or article.id,
@@ -115,7 +116,7 @@ def _compile(source: str, fmt: str) -> Template:
 
 
 def _repeats_title(snippet: Snippet, title: str) -> bool:
-    text = squash(snippet.before + snippet.hit + snippet.after).strip(" …")
+    text = " ".join((snippet.before + snippet.hit + snippet.after).split()).strip(" …")
     return not text or text.casefold() in " ".join(title.split()).casefold()
 
 

@@ -7,26 +7,33 @@ retry horizon is over). A crash after the claim and before the result is committ
 leaves rows in 'sending'; the next run finds them (their process is gone) and
 sends them again: that is the one duplicate the design permits.
 
+Each channel sends up to its ``concurrency`` messages at once, in queue order
+(``watchlist.delivery.inflight``): the next few are claimed together in one
+commit, and the results of the sends that finished are committed together in one
+more, before their slots take new messages. So at most ``concurrency`` messages
+per channel are ever sent and not yet recorded, and a crash repeats no more.
+
 One run is bounded (``watchlist.delivery.runguard``): a time budget, a stop flag checked
-between sends (and while one is in flight), and a channel that times out or
+between sends (and while they are in flight), and a channel that times out or
 refuses the connection gets no further sends in that run; its other rows wait for
 the failed row's next attempt without an attempt counted.
 
 ``WATCHLIST_CRASH_AT`` makes the process SIGKILL itself at a named point, for the
 fault-injection tests (docs/delivery.md, "Crash points"): ``before-send`` (claim
-committed, request not started), ``before-record`` (the service answered, the result
-is not yet committed; ``during-send`` is its older name) and ``after-send``. A kill
-while the request is in flight has no hook: tests SIGKILL the process from outside.
+committed, request not started), ``before-record`` (a service answered, the results
+are not yet committed; ``during-send`` is its older name) and ``after-send``. A kill
+while requests are in flight has no hook: tests SIGKILL the process from outside.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
 import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +42,7 @@ from watchlist.decide import plan_rate_limit, zone
 from watchlist.delivery import send as deliver
 from watchlist.delivery.content import payload_extras, with_descriptions
 from watchlist.delivery.describe import describe, format_outbox_status, outbox_status
+from watchlist.delivery.inflight import InFlight
 from watchlist.delivery.queue import OutboxQueue
 from watchlist.delivery.runguard import RunGuard, Stop
 from watchlist.delivery.templates import render, render_many, view_of
@@ -219,11 +227,7 @@ def _deliver_channel(
     folded = messages[plan.single : plan.single + plan.fold]
     if folded:
         jobs.append((folded[0], [r for m in folded[1:] for r in m]))
-    for index, (main, more) in enumerate(jobs):
-        if not guard.may_send(channel.name):
-            _not_tried(store, config, channel, jobs[index:], guard, totals)
-            return
-        _send(store, config, channel, main, more, now, rng, send, totals, guard)
+    _send_all(store, config, channel, jobs, now, rng, send, totals, guard)
 
 
 def _not_tried(
@@ -249,76 +253,171 @@ def _not_tried(
     totals["deferred"] += len(jobs)
 
 
-def _send(
+@dataclass(frozen=True, slots=True)
+class _Message:
+    """One claimed message: its rows (the first ones shown in full), URLs still to take it."""
+
+    rows: tuple[OutboxRow, ...]
+    targets: tuple[int, ...]  # indexes into the channel's URLs
+    done: frozenset[int]  # URL indexes that took it on an earlier attempt
+    title: str
+    body: str
+    data: Mapping[str, Any] | None = None  # the alert as JSON, for services that post JSON
+
+
+Job = tuple[list[OutboxRow], list[OutboxRow]]  # (rows shown in full, rows folded in)
+
+
+def _send_all(
     store: OutboxQueue,
     config: Config,
     channel: ChannelConfig,
-    rows: Sequence[OutboxRow],
-    more: Sequence[OutboxRow],
+    jobs: Sequence[Job],
     now: datetime,
     rng: random.Random,
     send: Sender,
     totals: dict[str, int],
     guard: RunGuard,
 ) -> None:
-    claimed = set(store.claim([r.id for r in (*rows, *more)], now, claimer_id()))
-    rows = [r for r in rows if r.id in claimed]
-    more = [r for r in more if r.id in claimed]
-    if not rows:
-        rows, more = more[:1], more[1:]
-    everything = [*rows, *more]
-    if not everything:
-        return
-    ids = [r.id for r in everything]
+    """Send ``jobs`` in order, up to the channel's concurrency at once; results in batches.
+
+    Each round is one commit: the results of the sends that finished, and the claim of
+    the messages taking their places, before those start. So at most ``concurrency``
+    messages are ever sent and not yet recorded (docs/delivery.md, "Crash points").
+    """
     fmt = channel.format or deliver.preferred_format(channel.urls)
-    views = with_descriptions(store.alert_views(sorted({r.alert_id for r in everything})), config)
-    main = [views[r.alert_id] for r in rows if r.alert_id in views]
-    extra = [f"[{v.rule}] {v.title}" for r in more if (v := views.get(r.alert_id))]
-    message = render_many(main, config.templates, fmt, more=extra, tz=config.timezone)
-    for problem in message.errors:
-        log.warning("%s: %s", config.path, problem)
-    done = set.intersection(*(set(r.delivered_urls) for r in everything))
-    targets = [i for i in range(len(channel.urls)) if i not in done]
-    crash_point("before-send")
-    result = guard.call(
-        lambda: send(
-            [channel.urls[i] for i in targets],
-            message.title,
-            message.body,
-            body_format=fmt,
-            timeout=config.delivery.timeout,
-            data=payload_extras(main),
-        )
+    window: InFlight[_Message, deliver.SendResult] = InFlight(channel.concurrency, guard)
+    try:
+        _rounds(store, config, channel, jobs, now, rng, send, totals, guard, window, fmt)
+    finally:
+        window.close()
+
+
+def _rounds(
+    store: OutboxQueue,
+    config: Config,
+    channel: ChannelConfig,
+    jobs: Sequence[Job],
+    now: datetime,
+    rng: random.Random,
+    send: Sender,
+    totals: dict[str, int],
+    guard: RunGuard,
+    window: InFlight[_Message, deliver.SendResult],
+    fmt: str,
+) -> None:
+    queue = list(jobs)
+    finished: list[tuple[_Message, deliver.SendResult]] = []
+    while True:
+        sent, changes = _results(config, channel, finished, now, rng, totals, guard)
+        if finished:
+            window.went(not changes)
+        batch: list[Job] = []
+        if queue and window.free():
+            if guard.may_send(channel.name):
+                batch, queue = queue[: window.free()], queue[window.free() :]
+            else:
+                _not_tried(store, config, channel, queue, guard, totals)
+                queue = []
+        ids = [r.id for m, x in batch for r in (*m, *x)]
+        if sent or changes or ids:
+            claimed = store.settle(sent, changes, channel.name, ids, now, claimer_id())
+        if finished:
+            crash_point("after-send")
+        for msg in _messages(store, config, channel, batch, set(claimed) if ids else set(), fmt):
+            crash_point("before-send")
+            urls = [channel.urls[i] for i in msg.targets]
+            window.start(msg, functools.partial(
+                send, urls, msg.title, msg.body, body_format=fmt, timeout=config.delivery.timeout,
+                data=msg.data,
+            ))  # fmt: skip
+        if not window:
+            if queue:
+                finished = []
+                continue
+            return
+        finished = window.collect()
+        if finished:
+            crash_point("before-record")
+            crash_point("during-send")
+        if guard.stopped and window:  # told to stop while requests were in flight
+            abandoned = window.abandon()
+            store.update_rows(
+                [r.id for msg in abandoned for r in msg.rows],
+                status="pending",
+                next_attempt=now,
+                claimed_by="",
+                last_error="interrupted while sending (watchlist was stopping); sent again, "
+                "so it may arrive twice",
+            )
+            totals["waiting"] += len(abandoned)
+
+
+def _messages(
+    store: OutboxQueue,
+    config: Config,
+    channel: ChannelConfig,
+    jobs: Sequence[Job],
+    claimed: set[int],
+    fmt: str,
+) -> list[_Message]:
+    """The messages of ``jobs`` made of the rows actually claimed, rendered."""
+    if not jobs:
+        return []
+    views = with_descriptions(
+        store.alert_views(sorted({r.alert_id for m, x in jobs for r in (*m, *x)})), config
     )
-    if result is None:  # told to stop while the request was in flight
-        store.update_rows(
-            ids,
-            status="pending",
-            next_attempt=now,
-            claimed_by="",
-            last_error="interrupted while sending (watchlist was stopping); sent again, "
-            "so it may arrive twice",
-        )
-        totals["waiting"] += 1
-        return
-    crash_point("before-record")
-    crash_point("during-send")
-    delivered = sorted(done | {targets[i] for i in result.delivered})
-    totals["rows"] += len(ids)
-    if result.ok:
-        store.mark_sent(ids, now, channel.name, delivered)
-        totals["sent"] += 1
-        totals[f"sent:{channel.name}"] = totals.get(f"sent:{channel.name}", 0) + 1
-    else:
-        nxt = _failed(store, config, everything, result, delivered, now, rng, totals)
-        if result.unreachable:
-            guard.down[channel.name] = nxt
-        totals[f"failed:{channel.name}"] = totals.get(f"failed:{channel.name}", 0) + 1
-    crash_point("after-send")
+    out: list[_Message] = []
+    for main_rows, more_rows in jobs:
+        rows = [r for r in main_rows if r.id in claimed]
+        more = [r for r in more_rows if r.id in claimed]
+        if not rows:
+            rows, more = more[:1], more[1:]
+        everything = (*rows, *more)
+        if not everything:
+            continue
+        main = [views[r.alert_id] for r in rows if r.alert_id in views]
+        extra = [f"[{v.rule}] {v.title}" for r in more if (v := views.get(r.alert_id))]
+        message = render_many(main, config.templates, fmt, more=extra, tz=config.timezone)
+        for problem in message.errors:
+            log.warning("%s: %s", config.path, problem)
+        done = frozenset(set.intersection(*(set(r.delivered_urls) for r in everything)))
+        targets = tuple(i for i in range(len(channel.urls)) if i not in done)
+        data = payload_extras(main)
+        out.append(_Message(everything, targets, done, message.title, message.body, data))
+    return out
+
+
+def _results(
+    config: Config,
+    channel: ChannelConfig,
+    finished: Sequence[tuple[_Message, deliver.SendResult]],
+    now: datetime,
+    rng: random.Random,
+    totals: dict[str, int],
+    guard: RunGuard,
+) -> tuple[list[tuple[list[int], list[int]]], list[tuple[list[int], dict[str, Any]]]]:
+    """What to commit for finished sends: (delivered: ids and URL indexes, failed: columns)."""
+    sent: list[tuple[list[int], list[int]]] = []
+    changes: list[tuple[list[int], dict[str, Any]]] = []
+    for msg, result in finished:
+        ids = [r.id for r in msg.rows]
+        delivered = sorted(msg.done | {msg.targets[i] for i in result.delivered})
+        totals["rows"] += len(ids)
+        if result.ok:
+            sent.append((ids, delivered))
+            totals["sent"] += 1
+            totals[f"sent:{channel.name}"] = totals.get(f"sent:{channel.name}", 0) + 1
+        else:
+            values, nxt = _failed(config, msg.rows, result, delivered, now, rng, totals)
+            changes.append((ids, values))
+            if result.unreachable:
+                guard.down[channel.name] = nxt
+            totals[f"failed:{channel.name}"] = totals.get(f"failed:{channel.name}", 0) + 1
+    return sent, changes
 
 
 def _failed(
-    store: OutboxQueue,
     config: Config,
     rows: Sequence[OutboxRow],
     result: deliver.SendResult,
@@ -326,8 +425,8 @@ def _failed(
     now: datetime,
     rng: random.Random,
     totals: dict[str, int],
-) -> datetime:
-    """Record a failed attempt; the next attempt's time (or ``now`` when given up)."""
+) -> tuple[dict[str, Any], datetime]:
+    """The columns recording a failed attempt, and the next attempt's time (``now``: given up)."""
     attempts = max(r.attempts for r in rows) + 1  # the claim counted one more
     words = mask(result.words, config.secrets)
     started = min(r.due for r in rows)
@@ -344,9 +443,8 @@ def _failed(
     else:
         values |= {"status": "pending", "next_attempt": nxt, "last_error": words}
         totals["retrying"] += 1
-    store.update_rows([r.id for r in rows], **values)
     log.warning("delivery to %s failed (attempt %d): %s", rows[0].channel, attempts, words)
-    return nxt
+    return values, nxt
 
 
 def send_now(

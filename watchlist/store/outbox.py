@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -79,6 +79,37 @@ class OutboxQueries:
                 [*vals, *ids],
             )
 
+    def update_many(self, changes: Sequence[tuple[Sequence[int], Mapping[str, Any]]]) -> None:
+        """Several ``update_rows`` (ids, column values) in one transaction."""
+        if any(ids and values for ids, values in changes):
+            with self.tx() as db:
+                _update_in(db, changes)
+
+    def mark_sent_many(
+        self, sent: Sequence[tuple[Sequence[int], Sequence[int]]], now: datetime, channel: str
+    ) -> None:
+        """Several messages delivered on ``channel``: per message (row ids, URL indexes that
+        took it) as ``mark_sent`` does, all in one transaction."""
+        if sent:
+            with self.tx() as db:
+                _sent_in(db, sent, now, channel)
+
+    def settle(
+        self,
+        sent: Sequence[tuple[Sequence[int], Sequence[int]]],
+        changes: Sequence[tuple[Sequence[int], Mapping[str, Any]]],
+        channel: str,
+        claim_ids: Sequence[int],
+        now: datetime,
+        claimer: str,
+    ) -> list[int]:
+        """One transaction: ``mark_sent_many(sent)``, ``update_many(changes)``, then
+        ``claim(claim_ids)``; the ids claimed. One commit per round of a busy channel."""
+        with self.tx() as db:
+            _sent_in(db, sent, now, channel)
+            _update_in(db, changes)
+            return _claim_in(db, claim_ids, now, claimer)
+
     def claim(self, ids: Sequence[int], now: datetime, claimer: str) -> list[int]:
         """Mark pending rows 'sending' and count the attempt, committed BEFORE the send starts.
 
@@ -86,19 +117,8 @@ class OutboxQueries:
         failure must show its error, not a stale "quiet hours until ..."). Returns the
         ids actually claimed (a row dropped meanwhile is left alone).
         """
-        marks = ",".join("?" * len(ids))
         with self.tx() as db:
-            db.execute(
-                "UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = ?,"
-                f" held_reason = '', updated = ? WHERE id IN ({marks}) AND status = 'pending'",
-                [claimer, ts(now), *ids],
-            )
-            rows = db.execute(
-                f"SELECT id FROM outbox WHERE id IN ({marks}) AND status = 'sending'"
-                " AND claimed_by = ? AND updated = ?",
-                [*ids, claimer, ts(now)],
-            ).fetchall()
-        return [int(r[0]) for r in rows]
+            return _claim_in(db, ids, now, claimer)
 
     def mark_sent(
         self, ids: Sequence[int], now: datetime, channel: str, delivered: Sequence[int]
@@ -190,6 +210,64 @@ class OutboxQueries:
         out["alerts"] = self.query("SELECT count(*) FROM alerts")[0][0]
         out["seen"] = self.query("SELECT count(*) FROM seen")[0][0]
         return out
+
+
+def _claim_in(db: sqlite3.Connection, ids: Sequence[int], now: datetime, claimer: str) -> list[int]:
+    """``claim`` inside the transaction ``db``."""
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    db.execute(
+        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = ?,"
+        f" held_reason = '', updated = ? WHERE id IN ({marks}) AND status = 'pending'",
+        [claimer, ts(now), *ids],
+    )
+    rows = db.execute(
+        f"SELECT id FROM outbox WHERE id IN ({marks}) AND status = 'sending'"
+        " AND claimed_by = ? AND updated = ?",
+        [*ids, claimer, ts(now)],
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def _sent_in(
+    db: sqlite3.Connection,
+    sent: Sequence[tuple[Sequence[int], Sequence[int]]],
+    now: datetime,
+    channel: str,
+) -> None:
+    """``mark_sent_many`` inside the transaction ``db``."""
+    for ids, delivered in sent:
+        marks = ",".join("?" * len(ids))
+        db.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, updated = ?, last_error = '',"
+            f" claimed_by = '', delivered_urls = ? WHERE id IN ({marks})",
+            [ts(now), ts(now), json.dumps(list(delivered)), *ids],
+        )
+        db.execute("INSERT INTO sends (channel, at) VALUES (?, ?)", (channel, ts(now)))
+    if sent:
+        db.execute("DELETE FROM sends WHERE at < ?", (ts(now - timedelta(days=2)),))
+
+
+def _update_in(
+    db: sqlite3.Connection, changes: Sequence[tuple[Sequence[int], Mapping[str, Any]]]
+) -> None:
+    """``update_many`` inside the transaction ``db``."""
+    for ids, values in changes:
+        if ids and values:
+            cols = ", ".join(f"{k} = ?" for k in values)
+            db.execute(
+                f"UPDATE outbox SET {cols} WHERE id IN ({','.join('?' * len(ids))})",
+                [*_values(values), *ids],
+            )
+
+
+def _values(values: Mapping[str, Any]) -> list[Any]:
+    """Column values as stored: datetimes as UTC text, tuples as JSON lists."""
+    return [
+        ts(v) if isinstance(v, datetime) else json.dumps(list(v)) if isinstance(v, tuple) else v
+        for v in values.values()
+    ]
 
 
 def _outbox_row(r: sqlite3.Row) -> OutboxRow:
