@@ -1,8 +1,7 @@
-"""The SQLite store: seen articles, alerts, outbox rows, story duplicates, source state."""
+"""The store on both backends: seen articles, alerts, outbox rows, story duplicates, sources."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,45 +10,45 @@ import pytest
 from test_faults_driver import T0, article, config, match, rule
 
 from watchlist.models import SourceState
+from watchlist.store.schema import SCHEMA_VERSION
 from watchlist.store.sqlite import Store
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    """A fresh store file."""
-    s = Store(tmp_path / "state.db")
+def store(state: str) -> Store:
+    """A fresh store: an SQLite file, or a PostgreSQL database."""
+    s = Store(state)
     yield s  # type: ignore[misc]
     s.close()
 
 
 def test_pragmas_and_schema_version(tmp_path: Path) -> None:
-    """The file is in WAL mode, synchronous FULL, with schema version 2."""
+    """The file is in WAL mode, synchronous FULL, with the current schema version."""
     s = Store(tmp_path / "s.db")
     assert s.query("PRAGMA journal_mode")[0][0] == "wal"
     assert s.query("PRAGMA synchronous")[0][0] == 2  # FULL
-    assert s.query("SELECT max(version) FROM schema_version")[0][0] == 2
+    assert s.query("SELECT max(version) FROM schema_version")[0][0] == SCHEMA_VERSION
     s.close()
 
 
-def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    """A state file written by a newer watchlist gives a clear error instead of damage."""
-    Store(tmp_path / "s.db").close()
-    db = sqlite3.connect(tmp_path / "s.db")
-    db.execute("INSERT INTO schema_version VALUES (99)")
-    db.commit()
-    db.close()
+def test_newer_schema_is_refused(state: str) -> None:
+    """A state written by a newer watchlist gives a clear error instead of damage."""
+    s = Store(state)
+    with s.tx() as db:
+        db.execute("INSERT INTO schema_version VALUES (99)")
+    s.close()
     with pytest.raises(RuntimeError, match=r"schema version 99.*upgrade watchlist"):
-        Store(tmp_path / "s.db")
+        Store(state)
 
 
-def test_filter_unseen_and_record_survive_reopen(tmp_path: Path) -> None:
+def test_filter_unseen_and_record_survive_reopen(state: str) -> None:
     """Recorded articles stay seen after the store is closed and opened again."""
     arts = [article(1), article(2), article(1)]
-    s = Store(tmp_path / "s.db")
+    s = Store(state)
     assert [a.id for a in s.filter_unseen(arts)] == ["a1-wire", "a2-wire"]
     s.record(arts[:1], [], config({}), T0)
     s.close()
-    s = Store(tmp_path / "s.db")
+    s = Store(state)
     assert [a.id for a in s.filter_unseen(arts)] == ["a2-wire"]
     s.close()
 

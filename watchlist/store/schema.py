@@ -5,11 +5,19 @@ names an article within that feed, and a copy of a story from another source
 must reach the store so it can be noted on the alerts it already raised.
 Rows of version 1 keep the source they were recorded with, so nothing seen
 before is matched again from the same source.
+
+Version 6 is the cluster (several daemons on one PostgreSQL; the tables exist in
+SQLite too, so both schemas stay one): ``daemons`` (one row per running daemon and
+its last heartbeat), ``source_leases`` (who polls which source, until when, and
+when it is due next) and ``outbox.sent_by`` (which daemon sent a row).
+
+Every statement is written for SQLite and runs on PostgreSQL through
+``store.dialect`` (types, identity ids, placeholders).
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 6
 
 SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
     (
@@ -50,6 +58,18 @@ SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
             "ALTER TABLE seen_v2 RENAME TO seen",
             "CREATE INDEX alerts_article_id ON alerts (article_id)",
             "CREATE INDEX alerts_url ON alerts (url)",
+        ),
+    ),
+    (
+        6,
+        (
+            "CREATE TABLE daemons (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,"
+            " started TEXT NOT NULL, heartbeat TEXT NOT NULL, version TEXT NOT NULL DEFAULT '')",
+            "CREATE TABLE source_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL DEFAULT '',"
+            " expires TEXT NOT NULL DEFAULT '', due TEXT NOT NULL DEFAULT '',"
+            " polled TEXT NOT NULL DEFAULT '', polls INTEGER NOT NULL DEFAULT 0)",
+            "ALTER TABLE outbox ADD COLUMN sent_by TEXT NOT NULL DEFAULT ''",
+            "CREATE INDEX outbox_status_claimed ON outbox (status, claimed_by)",
         ),
     ),
 )

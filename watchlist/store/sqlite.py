@@ -6,6 +6,11 @@ SQLite runs in WAL mode with ``synchronous=FULL``: a commit survives a power cut
 not only a process crash, because the outbox is the promise that nothing is lost
 and the write rate is low (one commit per poll). One connection, one lock; every
 method is safe to call from any thread.
+
+The same class runs on PostgreSQL (``state: postgresql://...``): its SQL is written
+in the portable subset and the backend (``store.backend``) supplies the connection,
+the transaction and the locks; ``record`` holds a cluster-wide advisory lock so that
+several daemons decide duplicates, cooldowns and digests one at a time.
 """
 
 from __future__ import annotations
@@ -15,10 +20,9 @@ import json
 import math
 import re
 import sqlite3
-import threading
 import unicodedata
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +32,8 @@ from watchlist.decide import decide, zone
 from watchlist.faults import crash_point
 from watchlist.match.snippet import make_snippet
 from watchlist.models import Article, Config, Match, OutboxRow, Rule, SourceState
+from watchlist.store.backend import Backend, make_backend
+from watchlist.store.cluster import ClusterQueries
 from watchlist.store.outbox import OutboxQueries, parse_ts, ts
 from watchlist.store.schema import SCHEMA, SCHEMA_VERSION
 
@@ -53,44 +59,29 @@ def title_key(title: str) -> str:
     return " ".join(re.findall(r"\w+", text))
 
 
-class Store(OutboxQueries):
-    """The SQLite state file; see the module docstring."""
+class Store(OutboxQueries, ClusterQueries):
+    """The state (an SQLite file, or PostgreSQL); see the module docstring."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=10.0
-        )
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
+        # the plumbing (connection, transactions, locks) is the backend's: one SQLite
+        # file, or PostgreSQL for a postgresql:// state (store.backend, store.postgres)
+        self.backend: Backend = make_backend(path)
+        self.path = self.backend.display  # never holds a password
         self._migrate()
 
     # ------------------------------------------------------------------ plumbing
 
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE ... COMMIT), rolled back on error."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One write transaction (SQLite: BEGIN IMMEDIATE ... COMMIT), rolled back on error."""
+        return self.backend.tx()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Rows of one read query."""
-        with self._lock:
-            return list(self._conn.execute(sql, params))
+        return self.backend.query(sql, params)
 
     def _migrate(self) -> None:
         with self.tx() as db:
+            self.backend.lock(db, "migrate")  # daemons starting at once migrate one by one
             db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             row = db.execute("SELECT max(version) FROM schema_version").fetchone()
             have = row[0] or 0
@@ -107,8 +98,7 @@ class Store(OutboxQueries):
 
     def close(self) -> None:
         """Close the database."""
-        with self._lock:
-            self._conn.close()
+        self.backend.close()
 
     # ------------------------------------------------------------------ articles
 
@@ -147,10 +137,14 @@ class Store(OutboxQueries):
         tz = zone(config.timezone)
         counts = {"seen": 0, "alerts": 0, "duplicates": 0, "held": 0, "outbox": 0}
         with self.tx() as db:
+            # one record at a time cluster-wide: story duplicates, cooldowns and digests are
+            # decided against every alert committed before (SQLite: BEGIN IMMEDIATE did it)
+            self.backend.lock(db, "record")
             fresh: dict[str, list[Article]] = {}
             for a in by_key.values():
                 cur = db.execute(
-                    "INSERT OR IGNORE INTO seen (source, article_id, seen_at) VALUES (?, ?, ?)",
+                    "INSERT INTO seen (source, article_id, seen_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (source, article_id) DO NOTHING",
                     (a.source, a.id, ts(now)),
                 )
                 if cur.rowcount:
@@ -225,7 +219,7 @@ class Store(OutboxQueries):
         cur = db.execute(
             "INSERT INTO alerts (rule, article_id, url, title, title_key, summary, source,"
             " published, score, hits, snippet, created, story_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 m.rule,
                 art.id,
@@ -244,7 +238,7 @@ class Store(OutboxQueries):
                 ts(art.published or now),
             ),
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
     def _attach_duplicate(
         self, db: sqlite3.Connection, rule: str, art: Article, now: datetime
