@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -275,15 +276,29 @@ def _timezone(doc: YMap, chk: Checker) -> str:
     return tz
 
 
-def _state(doc: YMap, chk: Checker, base: Path) -> str:
+def _state(doc: YMap, chk: Checker, base: Path, secrets: list[str]) -> str:
     state = chk.text(doc, "state") or "watchlist.db"
     if state.startswith(("postgresql://", "postgres://")):
+        try:  # handed to libpq as written; its password is a secret wherever it came from
+            parts = urlsplit(state)
+            _ = parts.port
+        except ValueError as exc:
+            chk.error(
+                doc.value_pos["state"],
+                f"state: not a valid PostgreSQL URL ({exc}); "
+                "write postgresql://user:${PGPASSWORD}@host:5432/dbname",
+            )
+            return state
+        if parts.password:
+            secrets.append(parts.password)
+            secrets.append(unquote(parts.password))
+        return state
+    if _URL.match(state):
         chk.error(
             doc.value_pos["state"],
-            "PostgreSQL state is not supported yet; use a SQLite file such as ./watchlist.db",
+            "state must be a SQLite file path such as ./watchlist.db, "
+            "or a PostgreSQL URL such as postgresql://user:${PGPASSWORD}@host/dbname",
         )
-    elif _URL.match(state):
-        chk.error(doc.value_pos["state"], "state must be a SQLite file path such as ./watchlist.db")
     return _local(state, base)
 
 
@@ -329,7 +344,7 @@ def load_config(
     chk.keys(doc, TOP_KEYS, "config")
     interpolate(doc, chk, env, secrets)
     timezone = _timezone(doc, chk)
-    state = _state(doc, chk, base)
+    state = _state(doc, chk, base, secrets)
     channels, channel_names = _channels(doc, chk, checks)
     sources = _sources(doc, chk, base, secrets, check_paths)
     defaults = read_settings(_section(doc, "defaults", DEFAULT_KEYS, chk), chk, channel_names)
