@@ -36,6 +36,7 @@ from watchlist import __version__
 from watchlist.config.errors import ConfigErrors
 from watchlist.config.loader import load_config
 from watchlist.daemon import logs, systemd
+from watchlist.daemon.cluster import Cluster, tick_seconds
 from watchlist.daemon.intake import Intake
 from watchlist.daemon.lock import AlreadyRunning, StateLock
 from watchlist.daemon.metrics import Metrics
@@ -48,7 +49,7 @@ from watchlist.delivery.worker import deliver_due, run_budget
 from watchlist.models import Article, Config, SourceConfig
 from watchlist.sources import make_client
 from watchlist.sources.ingest import IngestServer
-from watchlist.store import Store, open_store
+from watchlist.store import Store, is_postgres, open_store
 
 log = logging.getLogger("watchlist.daemon")
 
@@ -86,6 +87,8 @@ class Daemon:
         self._scheduler: BackgroundScheduler | None = None
         self._client: httpx.Client | None = None
         self._store: Store | None = None
+        self._cluster: Cluster | None = None  # with a PostgreSQL state: heartbeats, leases
+        self._lock: StateLock | None = None
         self._pipeline: Pipeline | None = None
         self._reloader: Reloader[Runtime] | None = None
         self._started = time.monotonic()
@@ -125,6 +128,8 @@ class Daemon:
         self._reloader = Reloader(
             self._load, self._apply, count=lambda r: len(r.config.rules), rules=len(config.rules)
         )
+        if is_postgres(config.state):
+            self._cluster = Cluster(self._store, self._intake, clock=self.clock, workers=WORKERS)
 
     @property
     def intake(self) -> Intake:
@@ -215,6 +220,15 @@ class Daemon:
         for job in sched.get_jobs():
             if job.id.startswith("source:"):
                 job.remove()
+        if self._cluster is not None:  # polls come from the cluster's source leases
+            self._cluster.configure(config)
+            tick = tick_seconds(config)
+            sched.add_job(
+                self._cluster.tick, "interval", id="source:leases", seconds=tick,
+                next_run_time=datetime.now(UTC), max_instances=1, coalesce=True,
+                misfire_grace_time=int(tick) + 1,
+            )  # fmt: skip
+            return
         for s in config.sources:
             if s.enabled and s.type != "http":
                 self._add_source_job(sched, s)
@@ -251,10 +265,14 @@ class Daemon:
         if runtime is None:
             return 1
         try:
+            if self._cluster is not None:
+                self._cluster.start(runtime.config)
             self.intake.poll_all(WORKERS)
             self.deliver()
             return 1 if self.delivery_failed else 0
         finally:
+            if self._cluster is not None:
+                self._cluster.stop(STOP_GRACE)
             self._close()
 
     def run_forever(self) -> int:
@@ -277,6 +295,8 @@ class Daemon:
             max_instances=1,
             coalesce=True,
         )
+        if self._cluster is not None:
+            self._cluster.start(config)
         self._schedule_sources(config)
         sched.add_listener(self._job_done, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         sched.start()
@@ -317,6 +337,8 @@ class Daemon:
             if self._ingest is not None:
                 self._ingest.stop()
             self._stop_scheduler(sched)
+            if self._cluster is not None:
+                self._cluster.stop(STOP_GRACE)
             self._close()
         return 0
 
@@ -358,13 +380,18 @@ class Daemon:
         self.metrics.reloaded(True)  # loaded at start: the first "reload"
         logs.setup_logging(self.log_level or config.logging.level, config.logging.format)
         logs.add_secrets(config.secrets)
-        self._lock = StateLock(config.state)
+        if not is_postgres(config.state):  # many daemons may share a PostgreSQL state
+            self._lock = StateLock(config.state)
+            try:
+                self._lock.acquire()
+            except AlreadyRunning as exc:
+                log.error("%s", exc)
+                return None
         try:
-            self._lock.acquire()
-        except AlreadyRunning as exc:
+            self._open(runtime)
+        except ConnectionError as exc:
             log.error("%s", exc)
             return None
-        self._open(runtime)
         self.intake.build(config)
         return runtime
 
@@ -375,7 +402,8 @@ class Daemon:
             self._client.close()
         if self._store is not None:
             self._store.close()
-        self._lock.release()
+        if self._lock is not None:
+            self._lock.release()
 
     def _install_signals(self) -> None:
         def stop(signum: int, frame: FrameType | None) -> None:
