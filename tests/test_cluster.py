@@ -212,3 +212,40 @@ def test_cluster_view_lists_daemons_and_outbox_per_daemon(stores: list[Store]) -
     assert view["outbox"] == {"1@h": {"sending": 1, "sent": 1}}
     a.leave("1@h", T0)
     assert [d["id"] for d in a.cluster_view(T0)["daemons"]] == ["2@h"]
+
+
+def test_status_shows_the_cluster_without_the_password(pg_url: str, tmp_path: object) -> None:
+    """`status` names the daemons alive, who holds which source, the outbox per daemon."""
+    import json
+    import subprocess
+    import sys
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    secret_url = pg_url.replace("postgres@", "postgres:Pw-s3cret-42@")
+    (folder / "rules.yaml").write_text("- name: acme\n  companies: [Acme]\n  notify: [hook]\n")
+    (folder / "config.yaml").write_text(
+        f"state: {secret_url}\nrules: rules.yaml\nchannels:\n  hook: json://127.0.0.1:9/h\n"
+        "sources:\n  - {name: wire, type: rss, url: 'http://127.0.0.1:9/f.xml', every: 1m}\n"
+    )
+    s = Store(secret_url)
+    try:
+        now = datetime.now(UTC)
+        s.heartbeat("7@box", "box", 7, now, "0.1.0", now)
+        s.add_sources(["wire"])
+        s.claim_sources(["wire"], "7@box", now, LEASE, 1)
+    finally:
+        s.close()
+    cmd = [sys.executable, "-m", "watchlist", "status", "-c", str(folder / "config.yaml")]
+    text = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert text.returncode == 0, text.stderr
+    assert "Pw-s3cret-42" not in text.stdout + text.stderr
+    assert "1 alive (cluster on PostgreSQL): 7@box" in text.stdout
+    assert any(ln.split()[:3] == ["wire", "7@box", "polling"] for ln in text.stdout.splitlines())
+    out = subprocess.run([*cmd, "--json"], capture_output=True, text=True, timeout=60)
+    data = json.loads(out.stdout)
+    assert "Pw-s3cret-42" not in out.stdout
+    assert data["cluster"]["daemons"][0]["id"] == "7@box"
+    assert data["cluster"]["sources"][0]["holder"] == "7@box"
+    assert ":****@" in data["state"]

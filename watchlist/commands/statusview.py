@@ -27,6 +27,7 @@ from watchlist.daemon.lock import lock_path, read_pid
 from watchlist.daemon.logs import mask
 from watchlist.daemon.reload_status import ReloadStatus, read_reload_status
 from watchlist.models import ChannelConfig, Config, SourceConfig
+from watchlist.store import display_state, is_postgres
 
 _STATE_LINE = re.compile(r"^state:[ \t]*(['\"]?)([^'\"#\r\n]*?)\1[ \t]*(?:#.*)?$", re.M)
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -106,6 +107,7 @@ class StatusSnapshot:
     recent_alerts: tuple[AlertLine, ...] = ()
     last_reload: ReloadStatus | None = None
     channels: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, masked URLs)
+    cluster: Mapping[str, Any] | None = None  # PostgreSQL state: store.cluster_view(now)
 
 
 # ----------------------------------------------------------------------------- collection
@@ -189,13 +191,16 @@ def collect_snapshot(
     return StatusSnapshot(
         now=now,
         config_path=config.path,
-        state_path=config.state,
-        daemon_pid=running_pid(config.state),
+        state_path=display_state(config.state),
+        daemon_pid=None if is_postgres(config.state) else running_pid(config.state),
         sources=tuple(sources),
         outbox=outbox,
         recent_alerts=tuple(alerts),
         last_reload=read_reload_status(config.state),
         channels=tuple((c.name, tuple(mask(u) for u in c.urls)) for c in config.channels),
+        cluster=store.cluster_view(now)
+        if store is not None and is_postgres(config.state)
+        else None,
     )
 
 
