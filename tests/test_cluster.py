@@ -43,7 +43,7 @@ def test_a_due_source_is_claimed_by_one_daemon(stores: list[Store]) -> None:
         barrier.wait()
         got[who] = s.claim_sources(names, who, T0, LEASE, 6)
 
-    threads = [threading.Thread(target=claim, args=(s, w)) for s, w in zip(stores, "abc")]
+    threads = [threading.Thread(target=claim, args=(s, w)) for s, w in zip(stores, "abc", strict=True)]
     for t in threads:
         t.start()
     for t in threads:
@@ -82,7 +82,7 @@ def test_renewed_lease_is_kept_while_polling(stores: list[Store]) -> None:
 
 def test_outbox_claims_skip_locked_rows(stores: list[Store]) -> None:
     """Daemons claiming the same rows at once each get a disjoint part, together all of them."""
-    a, b, c = stores
+    a, _, c = stores
     cfg = config({"hook": ("json://x",)})
     arts = [article(i, title=f"Headline {i} " + "x" * i) for i in range(30)]
     a.record(arts, [match(x) for x in arts], cfg, T0)
@@ -97,7 +97,7 @@ def test_outbox_claims_skip_locked_rows(stores: list[Store]) -> None:
             mine += s.claim([i], T0, who)
         got[who] = mine
 
-    threads = [threading.Thread(target=claim, args=(s, w)) for s, w in zip(stores, "abc")]
+    threads = [threading.Thread(target=claim, args=(s, w)) for s, w in zip(stores, "abc", strict=True)]
     for t in threads:
         t.start()
     for t in threads:
@@ -118,7 +118,7 @@ def test_one_story_from_two_daemons_alerts_once(stores: list[Store]) -> None:
         barrier.wait()
         results.append(s.record([a], [match(a)], cfg, T0))  # type: ignore[list-item,arg-type]
 
-    threads = [threading.Thread(target=rec, args=(s, a)) for s, a in zip(stores, copies)]
+    threads = [threading.Thread(target=rec, args=(s, a)) for s, a in zip(stores, copies, strict=True)]
     for t in threads:
         t.start()
     for t in threads:
