@@ -43,7 +43,8 @@ def test_a_due_source_is_claimed_by_one_daemon(stores: list[Store]) -> None:
         barrier.wait()
         got[who] = s.claim_sources(names, who, T0, LEASE, 6)
 
-    threads = [threading.Thread(target=claim, args=(s, w)) for s, w in zip(stores, "abc", strict=True)]
+    pairs = zip(stores, "abc", strict=True)
+    threads = [threading.Thread(target=claim, args=(s, w)) for s, w in pairs]
     for t in threads:
         t.start()
     for t in threads:
@@ -97,7 +98,8 @@ def test_outbox_claims_skip_locked_rows(stores: list[Store]) -> None:
             mine += s.claim([i], T0, who)
         got[who] = mine
 
-    threads = [threading.Thread(target=claim, args=(s, w)) for s, w in zip(stores, "abc", strict=True)]
+    pairs = zip(stores, "abc", strict=True)
+    threads = [threading.Thread(target=claim, args=(s, w)) for s, w in pairs]
     for t in threads:
         t.start()
     for t in threads:
@@ -118,7 +120,8 @@ def test_one_story_from_two_daemons_alerts_once(stores: list[Store]) -> None:
         barrier.wait()
         results.append(s.record([a], [match(a)], cfg, T0))  # type: ignore[list-item,arg-type]
 
-    threads = [threading.Thread(target=rec, args=(s, a)) for s, a in zip(stores, copies, strict=True)]
+    pairs = zip(stores, copies, strict=True)
+    threads = [threading.Thread(target=rec, args=(s, a)) for s, a in pairs]
     for t in threads:
         t.start()
     for t in threads:

@@ -10,6 +10,7 @@ every fetch's time), and nothing is left pending or sending in the outbox.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -247,6 +248,6 @@ def test_three_daemons_survive_kills(tmp_path: Path, http_server: LocalServer, p
             )
     for i, times in fetches.items():
         times = [t for t in times if t <= chaos_end]
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         assert gaps and min(gaps) >= 0.8 * EVERY, f"feed{i} fetched twice in one interval: {gaps}"
         assert len(times) >= CHAOS_SECONDS / (EVERY + LEASE + 1), f"feed{i}: {len(times)} fetches"
