@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "notify-test": "notify_test",
     "status": "status",
     "outbox": "outbox",
+    "migrate-state": "migrate_state",
 }
 
 
