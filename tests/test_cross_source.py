@@ -17,7 +17,7 @@ from test_faults_driver import article
 from watchlist.config.loader import load_config
 from watchlist.daemon.pipeline import Pipeline, Runtime
 from watchlist.sources import Source, make_source
-from watchlist.store.schema import SCHEMA
+from watchlist.store.schema import SCHEMA, SCHEMA_VERSION
 from watchlist.store.sqlite import Store
 
 CONFIG = """\
@@ -142,6 +142,6 @@ def test_version_1_state_file_keeps_what_it_saw(tmp_path: Path) -> None:
         a1 = replace(article(1, source="feed-a"), id="1")
         b1 = replace(article(1, source="feed-b"), id="1")
         assert store.filter_unseen([a1, b1]) == [b1]
-        assert store.query("SELECT max(version) FROM schema_version")[0][0] == 2
+        assert store.query("SELECT max(version) FROM schema_version")[0][0] == SCHEMA_VERSION
     finally:
         store.close()

@@ -25,7 +25,7 @@ DRIVER = Path(__file__).resolve().parent / "test_faults_driver.py"
 ALERTS = 3
 
 
-def run_driver(db: Path, url: str, crash: str | None) -> subprocess.CompletedProcess[str]:
+def run_driver(db: str | Path, url: str, crash: str | None) -> subprocess.CompletedProcess[str]:
     """Run the crash driver once (with the crash hook if ``crash`` is given)."""
     env = {k: v for k, v in os.environ.items() if k != "WATCHLIST_CRASH_AT"}
     if crash:
@@ -51,12 +51,12 @@ def run_driver(db: Path, url: str, crash: str | None) -> subprocess.CompletedPro
     ],
 )
 def test_crash_then_restart_delivers_everything(
-    tmp_path: Path, http_server: LocalServer, point: str, dupes_allowed: int
+    state: str, http_server: LocalServer, point: str, dupes_allowed: int
 ) -> None:
     """Killed at a crash point and restarted: nothing lost; a duplicate only at before-record."""
     http_server.routes["/hook"] = Route(200)
     url = f"json://127.0.0.1:{http_server.port}/hook"
-    db = tmp_path / "state.db"
+    db = state  # an SQLite file or a PostgreSQL database
     first = run_driver(db, url, point)
     assert first.returncode == -signal.SIGKILL, first.stderr
     second = run_driver(db, url, None)
@@ -77,11 +77,11 @@ def test_crash_then_restart_delivers_everything(
 
 
 @pytest.mark.slow
-def test_crash_while_receiver_down_then_recovers(tmp_path: Path, http_server: LocalServer) -> None:
+def test_crash_while_receiver_down_then_recovers(state: str, http_server: LocalServer) -> None:
     """A kill after a failed attempt keeps the row pending with its error; a rerun delivers it."""
     http_server.routes["/hook"] = Route(500)
     url = f"json://127.0.0.1:{http_server.port}/hook"
-    db = tmp_path / "state.db"
+    db = state  # an SQLite file or a PostgreSQL database
     assert run_driver(db, url, "after-send").returncode == -signal.SIGKILL
     store = Store(db)
     pending = store.outbox_rows("pending")
@@ -97,9 +97,7 @@ def test_crash_while_receiver_down_then_recovers(tmp_path: Path, http_server: Lo
 
 
 @pytest.mark.slow
-def test_kill_while_the_receiver_holds_the_request(
-    tmp_path: Path, http_server: LocalServer
-) -> None:
+def test_kill_while_the_receiver_holds_the_request(state: str, http_server: LocalServer) -> None:
     """SIGKILL while a request is in flight, then a restart: all arrive, at most one twice."""
     release = threading.Event()
 
@@ -109,7 +107,7 @@ def test_kill_while_the_receiver_holds_the_request(
 
     http_server.routes["/hook"] = hold
     url = f"json://127.0.0.1:{http_server.port}/hook"
-    db = tmp_path / "state.db"
+    db = state  # an SQLite file or a PostgreSQL database
     env = {k: v for k, v in os.environ.items() if k != "WATCHLIST_CRASH_AT"}
     proc = subprocess.Popen(
         [sys.executable, str(DRIVER), str(db), url, str(ALERTS)],
