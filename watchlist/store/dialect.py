@@ -10,7 +10,10 @@ run on PostgreSQL through psycopg:
   identity column, ``INTEGER`` becomes ``BIGINT``, ``REAL`` ``DOUBLE PRECISION``
   (SQLite's REAL is 8 bytes, PostgreSQL's 4) and ``TEXT`` ``TEXT COLLATE "C"`` (bytewise
   order, as in SQLite, whatever the database's locale: timestamps are sorted text);
-- ``INSERT OR IGNORE INTO`` (older code) becomes ``INSERT INTO ... ON CONFLICT DO NOTHING``.
+  ``BLOB`` becomes ``BYTEA``; ``AUTOINCREMENT``, ``WITHOUT ROWID`` and ``STRICT`` go;
+- ``INSERT OR IGNORE INTO`` (older code) becomes ``INSERT INTO ... ON CONFLICT DO NOTHING``;
+- SQLite's case-blind ``LIKE`` becomes ``ILIKE``; ``ifnull(`` ``coalesce(``, ``instr(``
+  ``strpos(``.
 
 Pure functions, cached per statement text.
 """
@@ -24,11 +27,22 @@ _TOKEN = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|\?|%")
 _DDL = re.compile(r"^\s*(CREATE\s+TABLE|ALTER\s+TABLE)\b", re.I)
 # a column definition: its name after "(", "," or ADD [COLUMN], then one of the three types
 _COLUMN = re.compile(
-    r"((?:^|[(,]|\bADD\s+COLUMN|\bADD)\s*\"?\w+\"?\s+)(INTEGER|REAL|TEXT)\b"
+    r"((?:^|[(,]|\bADD\s+COLUMN|\bADD)\s*\"?\w+\"?\s+)(INTEGER|REAL|TEXT|BLOB)\b"
     r"(\s+PRIMARY\s+KEY\b)?(?!\s+COLLATE)",
     re.I,
 )
-_PG_TYPES = {"INTEGER": "BIGINT", "REAL": "DOUBLE PRECISION", "TEXT": 'TEXT COLLATE "C"'}
+_PG_TYPES = {
+    "INTEGER": "BIGINT",
+    "REAL": "DOUBLE PRECISION",
+    "TEXT": 'TEXT COLLATE "C"',
+    "BLOB": "BYTEA",
+}
+_SQLITE_ONLY = re.compile(r"\s+AUTOINCREMENT\b|\s+WITHOUT\s+ROWID\b|\)\s*STRICT\s*$", re.I)
+_FUNCS = (
+    (re.compile(r"\bLIKE\b", re.I), "ILIKE"),
+    (re.compile(r"\bifnull\s*\(", re.I), "coalesce("),
+    (re.compile(r"\binstr\s*\(", re.I), "strpos("),
+)
 _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.I)
 _ON_CONFLICT = re.compile(r"\bON\s+CONFLICT\b", re.I)
 _RETURNING = re.compile(r"\s+(RETURNING\b.*)$", re.I | re.S)
@@ -55,7 +69,14 @@ def _column(m: re.Match[str]) -> str:
 
 
 def _ddl(part: str) -> str:
+    part = _SQLITE_ONLY.sub(lambda m: ")" if m.group(0).startswith(")") else "", part)
     return _COLUMN.sub(_column, part)
+
+
+def _dml(part: str) -> str:
+    for pattern, repl in _FUNCS:
+        part = pattern.sub(repl, part)
+    return part
 
 
 @lru_cache(maxsize=4096)
@@ -63,6 +84,8 @@ def to_postgres(sql: str, with_params: bool = True) -> str:
     """``sql`` as PostgreSQL runs it through psycopg (``with_params``: placeholders are bound)."""
     if _DDL.match(sql):
         sql = _outside_quotes(sql, _ddl)
+    else:
+        sql = _outside_quotes(sql, _dml)
     if _OR_IGNORE.match(sql):
         sql = _OR_IGNORE.sub("INSERT INTO", sql, count=1)
         if not _ON_CONFLICT.search(sql):
