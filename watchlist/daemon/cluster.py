@@ -21,7 +21,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from watchlist import __version__
@@ -68,6 +68,7 @@ class Cluster:
         self.started = clock()
         self._sources: dict[str, SourceConfig] = {}
         self._inflight: set[str] = set()
+        self._futures: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="watchlist-poll")
@@ -102,6 +103,10 @@ class Cluster:
         """Stop claiming, let running polls finish (up to ``grace`` s), free the leases, leave."""
         self._stop.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:  # polls claimed but never started: nothing to wait for
+            for name, fut in list(self._futures.items()):
+                if fut.cancelled():
+                    self._inflight.discard(name)
         if self._beat is not None:
             self._beat.join(timeout=grace)
         waited = threading.Event()
@@ -152,7 +157,7 @@ class Cluster:
             for name in taken:
                 with self._lock:
                     self._inflight.add(name)
-                self._pool.submit(self._poll, name, now)
+                self._futures[name] = self._pool.submit(self._poll, name, now)
             return taken
         except RuntimeError:  # the pool is shut down: stopping
             return []
@@ -174,6 +179,7 @@ class Cluster:
             finally:
                 with self._lock:
                     self._inflight.discard(name)
+                    self._futures.pop(name, None)
 
     def holding(self) -> list[str]:
         """The sources this daemon is polling now."""

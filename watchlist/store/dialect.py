@@ -21,6 +21,7 @@ Pure functions, cached per statement text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|\?|%")
@@ -48,9 +49,8 @@ _ON_CONFLICT = re.compile(r"\bON\s+CONFLICT\b", re.I)
 _RETURNING = re.compile(r"\s+(RETURNING\b.*)$", re.I | re.S)
 
 
-def _outside_quotes(sql: str, fn: object) -> str:
-    """Apply ``fn`` (a str -> str callable) to the parts of ``sql`` outside quotes."""
-    assert callable(fn)
+def _outside_quotes(sql: str, fn: Callable[[str], str]) -> str:
+    """Apply ``fn`` to the parts of ``sql`` outside quotes."""
     out: list[str] = []
     pos = 0
     for m in re.finditer(r"'(?:[^']|'')*'|\"[^\"]*\"", sql):
@@ -82,10 +82,7 @@ def _dml(part: str) -> str:
 @lru_cache(maxsize=4096)
 def to_postgres(sql: str, with_params: bool = True) -> str:
     """``sql`` as PostgreSQL runs it through psycopg (``with_params``: placeholders are bound)."""
-    if _DDL.match(sql):
-        sql = _outside_quotes(sql, _ddl)
-    else:
-        sql = _outside_quotes(sql, _dml)
+    sql = _outside_quotes(sql, _ddl if _DDL.match(sql) else _dml)
     if _OR_IGNORE.match(sql):
         sql = _OR_IGNORE.sub("INSERT INTO", sql, count=1)
         if not _ON_CONFLICT.search(sql):
