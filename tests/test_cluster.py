@@ -252,3 +252,50 @@ def test_status_shows_the_cluster_without_the_password(pg_url: str, tmp_path: ob
     assert data["cluster"]["daemons"][0]["id"] == "7@box"
     assert data["cluster"]["sources"][0]["holder"] == "7@box"
     assert ":****@" in data["state"]
+
+
+class _Intake:
+    """Stands in for the daemon's Intake: counts the polls of each source."""
+
+    def __init__(self) -> None:
+        self.polls: list[str] = []
+
+    def poll(self, name: str) -> None:
+        self.polls.append(name)
+
+
+def test_two_daemons_poll_each_source_once_per_interval(stores: list[Store]) -> None:
+    """Two daemons ticking in turn: every source polled by one of them, again only when due."""
+    import time
+    from datetime import UTC, datetime
+
+    from watchlist.daemon.cluster import Cluster
+    from watchlist.models import Config, SourceConfig
+
+    every = timedelta(seconds=0.6)
+    sources = tuple(
+        SourceConfig(name=f"feed{i}", type="rss", url="http://127.0.0.1:9/x", every=every)
+        for i in range(4)
+    )
+    cfg = Config(path="config.yaml", sources=sources)
+    intakes = [_Intake(), _Intake()]
+    nodes = [
+        Cluster(s, i, clock=lambda: datetime.now(UTC), workers=4, ident=f"{n}@t")  # type: ignore[arg-type]
+        for n, (s, i) in enumerate(zip(stores[:2], intakes, strict=True))
+    ]
+    for n in nodes:
+        n.start(cfg)
+    try:
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            for n in nodes:
+                n.tick()
+            time.sleep(0.05)
+    finally:
+        for n in nodes:
+            n.stop(5.0)
+    polls = [p for i in intakes for p in i.polls]
+    per_source = {f"feed{i}": polls.count(f"feed{i}") for i in range(4)}
+    assert all(2 <= n <= 4 for n in per_source.values()), per_source  # 2 s / 0.6 s: 3, +-1
+    assert all(i.polls for i in intakes)  # both daemons took a share
+    assert [d["id"] for d in stores[2].cluster_view(datetime.now(UTC))["daemons"]] == []

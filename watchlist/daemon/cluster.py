@@ -5,8 +5,8 @@ each (as with SQLite) but through lease rows (``store.cluster``): every ``tick``
 this daemon claims the due sources no one holds (``FOR UPDATE SKIP LOCKED``), at
 most its fair share (sources / daemons alive) and no more than it has free
 workers, and polls them in its own pool; a finished poll sets the source due
-again one interval after the claim, so the cluster polls each source once per
-interval. A heartbeat thread says this daemon is alive every ``LEASE / 3`` and
+again one interval after that poll began, so the cluster polls each source once
+per interval. A heartbeat thread says this daemon is alive every ``LEASE / 3`` and
 keeps the leases of its running polls; a daemon killed mid-poll leaves leases
 that run out within ``LEASE``, and then any other daemon takes those sources.
 Conditional-GET state and backoff are the source's saved state, shared by all.
@@ -58,13 +58,14 @@ class Cluster:
         clock: Callable[[], datetime],
         workers: int,
         lease: timedelta = LEASE,
+        ident: str | None = None,
     ) -> None:
         self.store = store
         self.intake = intake
         self.clock = clock
         self.workers = workers
         self.lease = lease
-        self.id = claimer_id()
+        self.id = ident or claimer_id()  # as the outbox claims name it: pid@host
         self.started = clock()
         self._sources: dict[str, SourceConfig] = {}
         self._inflight: set[str] = set()
@@ -157,7 +158,7 @@ class Cluster:
             for name in taken:
                 with self._lock:
                     self._inflight.add(name)
-                self._futures[name] = self._pool.submit(self._poll, name, now)
+                self._futures[name] = self._pool.submit(self._poll, name)
             return taken
         except RuntimeError:  # the pool is shut down: stopping
             return []
@@ -165,7 +166,8 @@ class Cluster:
             log.exception("cluster: claiming sources failed; trying again")
             return []
 
-    def _poll(self, name: str, claimed: datetime) -> None:
+    def _poll(self, name: str) -> None:
+        started = self.clock()  # due again one interval after this poll began
         try:
             self.intake.poll(name)  # logs its own errors
         finally:
@@ -173,7 +175,7 @@ class Cluster:
                 source = self._sources.get(name)
             every = source.every if source is not None else timedelta(minutes=1)
             try:
-                self.store.finish_source(name, self.id, claimed + every, self.clock())
+                self.store.finish_source(name, self.id, started + every, self.clock())
             except Exception:
                 log.exception("cluster: could not record the poll of %s; its lease runs out", name)
             finally:
