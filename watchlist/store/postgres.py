@@ -27,6 +27,8 @@ from watchlist.store.dialect import to_postgres
 
 POOL_MAX = int(os.environ.get("WATCHLIST_PG_POOL", "12"))
 CONNECT_TIMEOUT = 10.0  # seconds to wait for the first connection
+IDLE_IN_TX = 60  # seconds a session may sit idle inside a transaction before the server ends it
+LOCK_WAIT = 120  # seconds a statement may wait for a lock (the record lock, a row)
 
 
 class Row:
@@ -131,6 +133,11 @@ class PostgresBackend:
     def _configure(conn: psycopg.Connection[Any]) -> None:
         conn.row_factory = _row_factory
         conn.adapters.register_dumper(bool, _BoolAsInt)
+        # a daemon that hangs (stopped, not killed) inside a transaction would hold the
+        # record lock and stall the cluster: the server ends such a session, and a lock
+        # waited for too long fails the batch, which the source or poster then retries
+        conn.execute(f"SET idle_in_transaction_session_timeout = '{IDLE_IN_TX}s'")
+        conn.execute(f"SET lock_timeout = '{LOCK_WAIT}s'")
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
