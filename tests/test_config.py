@@ -415,3 +415,5 @@ def test_postgresql_state_is_kept_and_its_password_secret(tmp_path: Path) -> Non
     assert "s3cret-pw" in cfg.secrets
     cfg = load_config(setup(tmp_path, "state: postgres://w:written%40pw@db/w\n"), env={})
     assert {"written%40pw", "written@pw"} <= set(cfg.secrets)
+    cfg = load_config(setup(tmp_path, "state: postgresql://w@db/w?password=in-query\n"), env={})
+    assert "in-query" in cfg.secrets

@@ -51,3 +51,20 @@ def test_statements(sqlite: str, postgres: str) -> None:
 def test_ddl(sqlite: str, postgres: str) -> None:
     """Column types map (identity ids, 8-byte ints and floats, bytewise text); quotes untouched."""
     assert to_postgres(sqlite, False) == postgres
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:p%40w@h:5432/db?sslmode=require", "postgresql://u:****@h:5432/db?sslmode=require"),
+        ("postgresql://u@h/db?password=x", "postgresql://u@h/db?password=****"),
+        ("postgresql:///db?host=/tmp/s&port=5", "postgresql:///db?host=/tmp/s&port=5"),
+        ("postgres://u:pw@[::1]:5432/db", "postgres://u:****@[::1]:5432/db"),
+        ("/var/lib/watchlist.db", "/var/lib/watchlist.db"),
+    ],
+)  # fmt: skip
+def test_display_state_hides_the_password(url: str, shown: str) -> None:
+    """A state URL is shown without its password, wherever the URL carries it."""
+    from watchlist.store.backend import display_state
+
+    assert display_state(url) == shown

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -289,9 +289,10 @@ def _state(doc: YMap, chk: Checker, base: Path, secrets: list[str]) -> str:
                 "write postgresql://user:${PGPASSWORD}@host:5432/dbname",
             )
             return state
-        if parts.password:
-            secrets.append(parts.password)
-            secrets.append(unquote(parts.password))
+        written = [parts.password or ""] + [v for k, v in parse_qsl(parts.query) if k == "password"]
+        for password in filter(None, written):
+            secrets.append(password)
+            secrets.append(unquote(password))
         return state
     if _URL.match(state):
         chk.error(

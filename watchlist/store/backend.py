@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -46,11 +46,14 @@ def display_state(state: str | Path) -> str:
     if not is_postgres(text):
         return text
     parts = urlsplit(text)
-    if parts.password is None:
-        return text
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:****@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    query = "&".join(
+        f"{k}=****" if k == "password" else f"{k}={v}" for k, v in parse_qsl(parts.query)
+    )
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = f"{parts.username or ''}:****@{netloc.rpartition('@')[2]}"
+    tail = f"#{parts.fragment}" if parts.fragment else ""
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "") + tail
 
 
 def lock_key(key: str) -> int:
