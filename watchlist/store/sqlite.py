@@ -141,13 +141,9 @@ class Store(OutboxQueries, ClusterQueries):
             # decided against every alert committed before (SQLite: BEGIN IMMEDIATE did it)
             self.backend.lock(db, "record")
             fresh: dict[str, list[Article]] = {}
+            inserted = _insert_seen(db, list(by_key), now)  # one statement per 300 articles
             for a in by_key.values():
-                cur = db.execute(
-                    "INSERT INTO seen (source, article_id, seen_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (source, article_id) DO NOTHING",
-                    (a.source, a.id, ts(now)),
-                )
-                if cur.rowcount:
+                if (a.source, a.id) in inserted:
                     fresh.setdefault(a.id, []).append(a)
                     counts["seen"] += 1
                     self._note_copy(db, a)
@@ -349,6 +345,23 @@ def shared_id(article_id: str) -> bool:
     Other ids (a feed's guid "1", "item-7") only mean something within their source.
     """
     return bool(_SHARED_ID_RE.match(article_id))
+
+
+def _insert_seen(
+    db: sqlite3.Connection, keys: Sequence[tuple[str, str]], now: datetime
+) -> set[tuple[str, str]]:
+    """Mark (source, id) ``keys`` seen; the ones that were not seen before (the key decides)."""
+    new: set[tuple[str, str]] = set()
+    for i in range(0, len(keys), 300):
+        chunk = keys[i : i + 300]
+        rows = db.execute(
+            "INSERT INTO seen (source, article_id, seen_at) VALUES "
+            + ", ".join("(?, ?, ?)" for _ in chunk)
+            + " ON CONFLICT (source, article_id) DO NOTHING RETURNING source, article_id",
+            [v for source, art_id in chunk for v in (source, art_id, ts(now))],
+        ).fetchall()
+        new.update((r[0], r[1]) for r in rows)
+    return new
 
 
 def _add_also_in(db: sqlite3.Connection, row: sqlite3.Row, name: str) -> None:
