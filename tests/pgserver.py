@@ -74,6 +74,11 @@ class PgServer:
             "initdb", "-D", str(self.data), "-A", "trust", "-U", self.user, "-E", "UTF8",
             "--no-sync",
         )  # fmt: skip
+        self.resume()
+        return self
+
+    def resume(self) -> None:
+        """Start the (initialised) server and wait until it accepts connections."""
         opts = (
             f"-c port={self.port} -c listen_addresses=127.0.0.1 "
             f"-c unix_socket_directories={self.sock} -c fsync=off -c synchronous_commit=off "
@@ -83,7 +88,10 @@ class PgServer:
             "pg_ctl", "-D", str(self.data), "-l", str(self.dir / "log"), "-o", opts, "-w",
             "-t", "60", "start",
         )  # fmt: skip
-        return self
+
+    def pause(self) -> None:
+        """Stop the server (fast shutdown: every connection is cut), keeping its data."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def url(self, db: str = "postgres") -> str:
         """The URL of database ``db`` on this server (TCP on 127.0.0.1)."""

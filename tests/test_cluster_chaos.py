@@ -91,6 +91,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _wait_up(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"the daemon with ingest port {port} did not come up")
+
+
 def _post(port: int, articles: list[dict[str, str]]) -> bool:
     req = urllib.request.Request(
         f"http://127.0.0.1:{port}/articles",
@@ -203,6 +214,8 @@ def test_three_daemons_survive_kills(tmp_path: Path, http_server: LocalServer, p
         stop.set()
         publisher.join(10)
         chaos_end = time.monotonic()
+        for port in ports:  # the last one restarted is up (its ingest answers) before the end
+            _wait_up(port)
         time.sleep(2 * EVERY)  # the last items are polled
         # drain: every match delivered on both channels, nothing pending or sending
         store = Store(pg_url)
@@ -231,7 +244,7 @@ def test_three_daemons_survive_kills(tmp_path: Path, http_server: LocalServer, p
     )
     logs = "\n".join((tmp_path / f"d{i}.log").read_text(errors="replace")[-3000:] for i in range(3))
     assert fleet.kills, "no daemon was killed"
-    assert codes == [0, 0, 0], logs
+    assert codes == [0, 0, 0], f"exit codes {codes}\n{logs}"
     assert counts["pending"] == counts["sending"] == counts["held"] == counts["failed"] == 0, counts
     attempts = {r.title: r.attempts for r in rows}
     for channel in ("one", "two"):
@@ -251,3 +264,55 @@ def test_three_daemons_survive_kills(tmp_path: Path, http_server: LocalServer, p
         gaps = [b - a for a, b in itertools.pairwise(times)]
         assert gaps and min(gaps) >= 0.8 * EVERY, f"feed{i} fetched twice in one interval: {gaps}"
         assert len(times) >= CHAOS_SECONDS / (EVERY + LEASE + 1), f"feed{i}: {len(times)} fetches"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_daemon_rides_out_a_database_restart(tmp_path: Path, http_server: LocalServer) -> None:
+    """PostgreSQL stopped for a few seconds and started again: the daemon keeps running and
+    alerts what arrived meanwhile, once."""
+    from pgserver import PgServer
+
+    server = PgServer().start()
+    try:
+        url = server.create_db()
+        feed = Feed(prefix="r")
+        http_server.routes["/feed.xml"] = feed.route
+        got: list[str] = []
+        http_server.routes["/one"] = lambda r: (got.append(r.json()["title"]), Route(200))[1]  # type: ignore[assignment]
+        (tmp_path / "rules.yaml").write_text(
+            "- name: fusion\n  topics: [nuclear fusion]\n  notify: [one]\n"
+        )
+        cfg = tmp_path / "config.yaml"
+        cfg.write_text(
+            f"state: {url}\nrules: rules.yaml\n"
+            f"channels:\n  one: json://127.0.0.1:{http_server.port}/one\n"
+            f"sources:\n  - {{name: feed, type: rss, url: '{http_server.url('/feed.xml')}', "
+            "every: 1s}\n"
+        )
+        fleet = Fleet(tmp_path, [cfg])
+        fleet.start(0)
+        try:
+            feed.add("Nuclear fusion before")
+            deadline = time.monotonic() + 30
+            while len(got) < 1 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert got == ["[fusion] Nuclear fusion before"]
+            server.pause()
+            feed.add("Nuclear fusion during")
+            time.sleep(4)  # polls and deliveries fail meanwhile; the daemon logs and goes on
+            assert fleet.procs[0] is not None and fleet.procs[0].poll() is None
+            server.resume()
+            feed.add("Nuclear fusion after")
+            deadline = time.monotonic() + 60
+            while len(got) < 3 and time.monotonic() < deadline:
+                time.sleep(0.2)
+        finally:
+            codes = fleet.stop_all()
+        log = (tmp_path / "d0.log").read_text(errors="replace")
+        assert sorted(got) == sorted(
+            f"[fusion] Nuclear fusion {w}" for w in ("before", "during", "after")
+        ), log[-3000:]
+        assert codes == [0], log[-3000:]
+    finally:
+        server.stop()

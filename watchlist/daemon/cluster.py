@@ -74,11 +74,16 @@ class Cluster:
         self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="watchlist-poll")
         self._beat: threading.Thread | None = None
+        self._ticker: threading.Thread | None = None
+        self._tick = 1.0
+        self._down = False  # the database did not answer the last call
+        self._unregistered = False  # lease rows not made yet (the database was down)
 
     # ------------------------------------------------------------------ life
 
-    def start(self, config: Config) -> None:
-        """Register this daemon, free what an earlier process of the same id left, beat."""
+    def start(self, config: Config, *, poll: bool = True) -> None:
+        """Register this daemon, free what an earlier process of the same id left, beat;
+        and with ``poll``, claim and poll due sources every ``tick_seconds`` from now on."""
         now = self.clock()
         self.beat(now)
         mine = [
@@ -92,13 +97,24 @@ class Cluster:
             target=self._beat_loop, name="watchlist-heartbeat", daemon=True
         )
         self._beat.start()
+        if poll:
+            self._ticker = threading.Thread(
+                target=self._tick_loop, name="watchlist-leases", daemon=True
+            )
+            self._ticker.start()
         log.info("cluster: daemon %s joined (lease %ss)", self.id, self.lease.total_seconds())
 
     def configure(self, config: Config) -> None:
         """The sources of ``config`` are the ones this daemon may claim (also on reload)."""
         with self._lock:
             self._sources = {s.name: s for s in polled(config)}
-        self.store.add_sources(list(self._sources))
+            self._tick = tick_seconds(config)
+        try:
+            self.store.add_sources(list(self._sources))
+            self._answered()
+        except Exception as exc:  # the next tick tries again (claim_sources needs the rows)
+            self._failed("adding the sources' lease rows", exc)
+            self._unregistered = True
 
     def stop(self, grace: float) -> None:
         """Stop claiming, let running polls finish (up to ``grace`` s), free the leases, leave."""
@@ -108,8 +124,9 @@ class Cluster:
             for name, fut in list(self._futures.items()):
                 if fut.cancelled():
                     self._inflight.discard(name)
-        if self._beat is not None:
-            self._beat.join(timeout=grace)
+        for thread in (self._beat, self._ticker):
+            if thread is not None:
+                thread.join(timeout=grace)
         waited = threading.Event()
         deadline = self.clock() + timedelta(seconds=grace)
         while self._inflight and self.clock() < deadline:
@@ -139,8 +156,28 @@ class Cluster:
                 if now - forgotten > timedelta(hours=1):
                     self.store.forget_daemons(now - FORGET_AFTER)
                     forgotten = now
-            except Exception:
-                log.exception("cluster: heartbeat failed; trying again")
+                self._answered()
+            except Exception as exc:
+                self._failed("the heartbeat", exc)
+
+    def _tick_loop(self) -> None:
+        self.tick()
+        while not self._stop.wait(self._tick):
+            self.tick()
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        """Log a database failure once per outage (the loops keep trying)."""
+        if not self._down:
+            self._down = True
+            log.warning(
+                "cluster: %s failed (%s: %s); retrying until the database answers",
+                what, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "",
+            )  # fmt: skip
+
+    def _answered(self) -> None:
+        if self._down:
+            self._down = False
+            log.info("cluster: the database answers again")
 
     def tick(self) -> list[str]:
         """Claim the due sources this daemon may take and start polling them; their names."""
@@ -148,10 +185,13 @@ class Cluster:
             return []
         try:
             now = self.clock()
+            if self._unregistered:
+                self.store.add_sources(list(self._sources))
+                self._unregistered = False
+            alive = len(self.store.claimers_alive(now) or ()) or 1
             with self._lock:
                 free = self.workers - len(self._inflight)
                 names = [n for n in self._sources if n not in self._inflight]
-                alive = len(self.store.claimers_alive(now) or ()) or 1
                 share = math.ceil(len(self._sources) / alive) - len(self._inflight)
             limit = min(free, max(share, 1))
             taken = self.store.claim_sources(names, self.id, now, self.lease, limit)
@@ -159,11 +199,12 @@ class Cluster:
                 with self._lock:
                     self._inflight.add(name)
                 self._futures[name] = self._pool.submit(self._poll, name)
+            self._answered()
             return taken
         except RuntimeError:  # the pool is shut down: stopping
             return []
-        except Exception:
-            log.exception("cluster: claiming sources failed; trying again")
+        except Exception as exc:
+            self._failed("claiming sources", exc)
             return []
 
     def _poll(self, name: str) -> None:
@@ -176,8 +217,8 @@ class Cluster:
             every = source.every if source is not None else timedelta(minutes=1)
             try:
                 self.store.finish_source(name, self.id, started + every, self.clock())
-            except Exception:
-                log.exception("cluster: could not record the poll of %s; its lease runs out", name)
+            except Exception as exc:  # its lease runs out; then it is polled again
+                self._failed(f"recording the poll of {name}", exc)
             finally:
                 with self._lock:
                     self._inflight.discard(name)

@@ -1,7 +1,9 @@
 """The long-running daemon: schedules polls and deliveries, handles signals and reloads.
 
 One APScheduler 3 interval job per source (polling it through
-``watchlist.daemon.intake``) and one for the outbox. Every job catches its own errors
+``watchlist.daemon.intake``) and one for the outbox; with a PostgreSQL state the
+sources are polled through the cluster's source leases instead
+(``watchlist.daemon.cluster``, which runs its own loop). Every job catches its own errors
 (a broken feed never stops the daemon) and is bounded by its source's fetch
 deadline; ``/healthz`` turns unhealthy when the outbox job stops finishing runs.
 SIGTERM and Ctrl-C stop cleanly (pending alerts stay pending in the store);
@@ -36,7 +38,7 @@ from watchlist import __version__
 from watchlist.config.errors import ConfigErrors
 from watchlist.config.loader import load_config
 from watchlist.daemon import logs, systemd
-from watchlist.daemon.cluster import Cluster, tick_seconds
+from watchlist.daemon.cluster import Cluster
 from watchlist.daemon.intake import Intake
 from watchlist.daemon.lock import AlreadyRunning, StateLock
 from watchlist.daemon.metrics import Metrics
@@ -222,12 +224,6 @@ class Daemon:
                 job.remove()
         if self._cluster is not None:  # polls come from the cluster's source leases
             self._cluster.configure(config)
-            tick = tick_seconds(config)
-            sched.add_job(
-                self._cluster.tick, "interval", id="source:leases", seconds=tick,
-                next_run_time=datetime.now(UTC), max_instances=1, coalesce=True,
-                misfire_grace_time=int(tick) + 1,
-            )  # fmt: skip
             return
         for s in config.sources:
             if s.enabled and s.type != "http":
@@ -265,8 +261,8 @@ class Daemon:
         if runtime is None:
             return 1
         try:
-            if self._cluster is not None:
-                self._cluster.start(runtime.config)
+            if self._cluster is not None:  # a heartbeat for its outbox claims; poll_all polls
+                self._cluster.start(runtime.config, poll=False)
             self.intake.poll_all(WORKERS)
             self.deliver()
             return 1 if self.delivery_failed else 0

@@ -27,6 +27,7 @@ from watchlist.store.dialect import to_postgres
 
 POOL_MAX = int(os.environ.get("WATCHLIST_PG_POOL", "12"))
 CONNECT_TIMEOUT = 10.0  # seconds to wait for the first connection
+POOL_WAIT = 10.0  # seconds a caller waits for a pooled connection (then PoolTimeout)
 IDLE_IN_TX = 60  # seconds a session may sit idle inside a transaction before the server ends it
 LOCK_WAIT = 120  # seconds a statement may wait for a lock (the record lock, a row)
 
@@ -117,6 +118,7 @@ class PostgresBackend:
             kwargs={"autocommit": True, "connect_timeout": int(CONNECT_TIMEOUT)},
             configure=self._configure,
             check=ConnectionPool.check_connection,
+            timeout=POOL_WAIT,
             name="watchlist",
             open=False,
         )
