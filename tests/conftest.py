@@ -1,4 +1,5 @@
-"""Shared fixtures: local HTTP and SMTP servers, Apprise throttle at zero, a loopback guard."""
+"""Shared fixtures: local HTTP, SMTP and PostgreSQL servers, Apprise throttle at zero, a
+loopback guard, and ``state`` (an SQLite file or a fresh PostgreSQL database, per test)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from localserver import LocalServer
+from pgserver import MISSING, PgServer, pg_bin
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -42,6 +44,41 @@ def http_server() -> Iterator[LocalServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One real PostgreSQL server for the session (skips, naming the package, if absent)."""
+    if pg_bin() is None:
+        pytest.skip(MISSING)
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:  # pragma: no cover
+        pytest.skip("psycopg is not installed: pip install -e '.[test]'")
+    server = PgServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL database (dropped after the test)."""
+    url = pg_server.create_db()
+    try:
+        yield url
+    finally:
+        pg_server.drop_db(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh state for the test, once per backend: an SQLite file, a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "state.db")
+    url: str = request.getfixturevalue("pg_url")
+    return url
 
 
 @pytest.fixture(autouse=True)

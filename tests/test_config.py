@@ -245,11 +245,12 @@ def test_templates_using_every_token_pass(tmp_path: Path) -> None:
 BAD_CONFIGS = [
     ("timezone: Asia/Shangai\n",
      "config.yaml:1:11: unknown time zone 'Asia/Shangai' (did you mean 'Asia/Shanghai'?)"),
-    ("state: postgresql://db/watch\n",
-     "config.yaml:1:8: PostgreSQL state is not supported yet; use a SQLite file such as "
-     "./watchlist.db"),
+    ("state: postgresql://db:port/watch\n",
+     "config.yaml:1:8: state: not a valid PostgreSQL URL (Port could not be cast to integer "
+     "value as 'port'); write postgresql://user:${PGPASSWORD}@host:5432/dbname"),
     ("state: mysql://db\n",
-     "config.yaml:1:8: state must be a SQLite file path such as ./watchlist.db"),
+     "config.yaml:1:8: state must be a SQLite file path such as ./watchlist.db, or a PostgreSQL "
+     "URL such as postgresql://user:${PGPASSWORD}@host/dbname"),
     ("treshold: 3\n",
      "config.yaml:1:1: unknown key 'treshold' in config; known keys: timezone, state, rules, "
      "defaults, sources, channels, templates, delivery, server, logging, "
@@ -433,3 +434,17 @@ def test_server_beyond_loopback_needs_a_token(tmp_path: Path, server: str, ok: b
     [err] = info.value.errors
     assert str(err).startswith("config.yaml:1:18: server listens on ")
     assert "without a token" in str(err) and "set server.token" in str(err)
+
+
+def test_postgresql_state_is_kept_and_its_password_secret(tmp_path: Path) -> None:
+    """A postgresql:// state stays a URL; its password (from ${VAR} or written) is a secret."""
+    env = {"PGPW": "s3cret-pw"}
+    cfg = load_config(
+        setup(tmp_path, "state: postgresql://watch:${PGPW}@db.internal:5432/watch\n"), env=env
+    )
+    assert cfg.state == "postgresql://watch:s3cret-pw@db.internal:5432/watch"
+    assert "s3cret-pw" in cfg.secrets
+    cfg = load_config(setup(tmp_path, "state: postgres://w:written%40pw@db/w\n"), env={})
+    assert {"written%40pw", "written@pw"} <= set(cfg.secrets)
+    cfg = load_config(setup(tmp_path, "state: postgresql://w@db/w?password=in-query\n"), env={})
+    assert "in-query" in cfg.secrets

@@ -27,7 +27,7 @@ ALERTS = 3
 
 
 def run_driver(
-    db: Path, url: str, crash: str | None, *, alerts: int = ALERTS, concurrency: int = 8
+    db: str | Path, url: str, crash: str | None, *, alerts: int = ALERTS, concurrency: int = 8
 ) -> subprocess.CompletedProcess[str]:
     """Run the crash driver once (with the crash hook if ``crash`` is given)."""
     env = {k: v for k, v in os.environ.items() if k != "WATCHLIST_CRASH_AT"}
@@ -54,12 +54,12 @@ def run_driver(
     ],
 )
 def test_crash_then_restart_delivers_everything(
-    tmp_path: Path, http_server: LocalServer, point: str, dupes_allowed: int
+    state: str, http_server: LocalServer, point: str, dupes_allowed: int
 ) -> None:
     """Killed at a crash point and restarted: nothing lost; a duplicate only at before-record."""
     http_server.routes["/hook"] = Route(200)
     url = f"json://127.0.0.1:{http_server.port}/hook"
-    db = tmp_path / "state.db"
+    db = state  # an SQLite file or a PostgreSQL database
     first = run_driver(db, url, point)
     assert first.returncode == -signal.SIGKILL, first.stderr
     second = run_driver(db, url, None)
@@ -80,11 +80,11 @@ def test_crash_then_restart_delivers_everything(
 
 
 @pytest.mark.slow
-def test_crash_while_receiver_down_then_recovers(tmp_path: Path, http_server: LocalServer) -> None:
+def test_crash_while_receiver_down_then_recovers(state: str, http_server: LocalServer) -> None:
     """A kill after a failed attempt keeps the row pending with its error; a rerun delivers it."""
     http_server.routes["/hook"] = Route(500)
     url = f"json://127.0.0.1:{http_server.port}/hook"
-    db = tmp_path / "state.db"
+    db = state  # an SQLite file or a PostgreSQL database
     assert run_driver(db, url, "after-send").returncode == -signal.SIGKILL
     store = Store(db)
     # the failure was recorded in the same commit that claimed the next message
@@ -101,9 +101,7 @@ def test_crash_while_receiver_down_then_recovers(tmp_path: Path, http_server: Lo
 
 
 @pytest.mark.slow
-def test_kill_while_the_receiver_holds_the_request(
-    tmp_path: Path, http_server: LocalServer
-) -> None:
+def test_kill_while_the_receiver_holds_the_request(state: str, http_server: LocalServer) -> None:
     """SIGKILL while a request is in flight, then a restart: all arrive, at most one twice."""
     release = threading.Event()
 
@@ -113,7 +111,7 @@ def test_kill_while_the_receiver_holds_the_request(
 
     http_server.routes["/hook"] = hold
     url = f"json://127.0.0.1:{http_server.port}/hook"
-    db = tmp_path / "state.db"
+    db = state  # an SQLite file or a PostgreSQL database
     env = {k: v for k, v in os.environ.items() if k != "WATCHLIST_CRASH_AT"}
     proc = subprocess.Popen(
         [sys.executable, str(DRIVER), str(db), url, str(ALERTS)],

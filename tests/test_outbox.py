@@ -6,7 +6,6 @@ import random
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
@@ -19,9 +18,9 @@ from watchlist.store.sqlite import Store
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    """A fresh store file."""
-    s = Store(tmp_path / "state.db")
+def store(state: str) -> Store:
+    """A fresh store: an SQLite file, or a PostgreSQL database."""
+    s = Store(state)
     yield s  # type: ignore[misc]
     s.close()
 

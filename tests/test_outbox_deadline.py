@@ -7,7 +7,6 @@ never answers within the configured timeout.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 from localserver import LocalServer, Request, Route
@@ -19,9 +18,9 @@ from watchlist.store.sqlite import Store
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    """A fresh store file."""
-    s = Store(tmp_path / "state.db")
+def store(state: str) -> Store:
+    """A fresh store: an SQLite file, or a PostgreSQL database."""
+    s = Store(state)
     yield s  # type: ignore[misc]
     s.close()
 

@@ -1,8 +1,7 @@
-"""The SQLite store: seen articles, alerts, outbox rows, story duplicates, source state."""
+"""The store on both backends: seen articles, alerts, outbox rows, story duplicates, sources."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,9 +15,9 @@ from watchlist.store.sqlite import Store
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    """A fresh store file."""
-    s = Store(tmp_path / "state.db")
+def store(state: str) -> Store:
+    """A fresh store: an SQLite file, or a PostgreSQL database."""
+    s = Store(state)
     yield s  # type: ignore[misc]
     s.close()
 
@@ -32,25 +31,24 @@ def test_pragmas_and_schema_version(tmp_path: Path) -> None:
     s.close()
 
 
-def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    """A state file written by a newer watchlist gives a clear error instead of damage."""
-    Store(tmp_path / "s.db").close()
-    db = sqlite3.connect(tmp_path / "s.db")
-    db.execute("INSERT INTO schema_version VALUES (99)")
-    db.commit()
-    db.close()
+def test_newer_schema_is_refused(state: str) -> None:
+    """A state written by a newer watchlist gives a clear error instead of damage."""
+    s = Store(state)
+    with s.tx() as db:
+        db.execute("INSERT INTO schema_version VALUES (99)")
+    s.close()
     with pytest.raises(RuntimeError, match=r"schema version 99.*upgrade watchlist"):
-        Store(tmp_path / "s.db")
+        Store(state)
 
 
-def test_filter_unseen_and_record_survive_reopen(tmp_path: Path) -> None:
+def test_filter_unseen_and_record_survive_reopen(state: str) -> None:
     """Recorded articles stay seen after the store is closed and opened again."""
     arts = [article(1), article(2), article(1)]
-    s = Store(tmp_path / "s.db")
+    s = Store(state)
     assert [a.id for a in s.filter_unseen(arts)] == ["a1-wire", "a2-wire"]
     s.record(arts[:1], [], config({}), T0)
     s.close()
-    s = Store(tmp_path / "s.db")
+    s = Store(state)
     assert [a.id for a in s.filter_unseen(arts)] == ["a2-wire"]
     s.close()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from conftest import corpus
@@ -59,9 +58,9 @@ def oil_matches(articles: list[Article]) -> list[Match]:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not CORPUS.exists(), reason=f"Reuters corpus not found at {CORPUS}")
-def test_reuters_recorded_once_and_second_source_folds(tmp_path: Path) -> None:
+def test_reuters_recorded_once_and_second_source_folds(state: str) -> None:
     """21,578 articles record in batches; the same titles from another source add no alert."""
-    store = Store(tmp_path / "state.db")
+    store = Store(state)
     cfg = config({"hook": ("json://127.0.0.1/x",)})
     first = load("wire")
     started = time.perf_counter()

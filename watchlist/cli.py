@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "unmute": "unmute",
     "init": "init",
     "import-opml": "import_opml",
+    "migrate-state": "migrate_state",
 }
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from watchlist.cli import add_config_argument, config_path
+from watchlist.commands.statuscluster import cluster_to_json, daemon_line, render_cluster
 from watchlist.commands.statusview import (
     StatusSnapshot,
     collect_snapshot,
@@ -31,6 +32,7 @@ from watchlist.commands.statusview import (
 from watchlist.config.errors import ConfigErrors
 from watchlist.daemon.logs import add_secrets, mask
 from watchlist.models import SourceConfig
+from watchlist.store import is_postgres
 
 HELP = "sources, outbox, recent alerts and last reload (a table, or --json)"
 
@@ -81,6 +83,8 @@ def render_status(snap: StatusSnapshot) -> str:
     """The human ``watchlist status`` report: header, sources, outbox, alerts, channels."""
     now = snap.now
     daemon = f"running (PID {snap.daemon_pid})" if snap.daemon_pid else "not running"
+    if snap.cluster is not None:
+        daemon = daemon_line(snap.cluster)
     out = [
         f"watchlist status at {now:%Y-%m-%d %H:%M:%S} UTC",
         f"config  {snap.config_path}",
@@ -139,6 +143,8 @@ def render_status(snap: StatusSnapshot) -> str:
                 count = f"{files} file{'s' if files != 1 else ''} in failed/; " if files else ""
                 when = f" ({ago(s.last_error_at, now)})" if s.last_error_at else ""
                 out.append(f"  {s.name}: {count}last error{when}: {mask(s.last_error)}")
+    if snap.cluster is not None:
+        out += render_cluster(snap.cluster, now, ago, table)
     out += ["", "OUTBOX"]
     ob = snap.outbox
     if ob is None:
@@ -284,6 +290,7 @@ def snapshot_to_json(snap: StatusSnapshot) -> dict[str, Any]:
         ],
         "unset_vars": list(snap.unset_vars),
         "local_errors": [mask(e) for e in snap.local_errors],
+        "cluster": None if snap.cluster is None else cluster_to_json(snap.cluster),
     }
 
 
@@ -311,10 +318,14 @@ def run(args: argparse.Namespace) -> int:
     add_secrets(config.secrets)
     now = datetime.now(UTC)
     store = None
-    if Path(config.state).exists():
+    if is_postgres(config.state) or Path(config.state).exists():
         from watchlist.store import open_store
 
-        store = open_store(config.state)
+        try:
+            store = open_store(config.state)
+        except ConnectionError as exc:
+            print(f"watchlist status: {exc}", file=sys.stderr)
+            return 1
     try:
         if errors and store is not None and not config.sources:
             # config.yaml itself is unreadable: list the sources the state knows

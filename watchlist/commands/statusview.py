@@ -28,6 +28,7 @@ from watchlist.daemon.lock import lock_path, read_pid
 from watchlist.daemon.logs import mask
 from watchlist.daemon.reload_status import ReloadStatus, read_reload_status
 from watchlist.models import ChannelConfig, Config, SourceConfig
+from watchlist.store import display_state, is_postgres
 
 _STATE_LINE = re.compile(r"^state:[ \t]*(['\"]?)([^'\"#\r\n]*?)\1[ \t]*(?:#.*)?$", re.M)
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -128,6 +129,7 @@ class StatusSnapshot:
     unset_vars: tuple[str, ...] = ()  # ${VAR}s this shell lacks (the daemon may have them)
     # errors this shell reads in the files though the daemon's later reload worked
     local_errors: tuple[str, ...] = ()
+    cluster: Mapping[str, Any] | None = None  # PostgreSQL state: store.cluster_view(now)
 
 
 # ----------------------------------------------------------------------------- collection
@@ -243,8 +245,8 @@ def collect_snapshot(
     return StatusSnapshot(
         now=now,
         config_path=config.path,
-        state_path=config.state,
-        daemon_pid=running_pid(config.state),
+        state_path=display_state(config.state),
+        daemon_pid=None if is_postgres(config.state) else running_pid(config.state),
         sources=tuple(sources),
         outbox=outbox,
         recent_alerts=tuple(alerts),
@@ -253,6 +255,9 @@ def collect_snapshot(
         merges=tuple(merges),
         state_problem=state_problem(config.state),
         unset_vars=config.unset_vars,
+        cluster=store.cluster_view(now)
+        if store is not None and is_postgres(config.state)
+        else None,
     )
 
 

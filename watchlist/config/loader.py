@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -293,15 +294,30 @@ def _timezone(doc: YMap, chk: Checker) -> str:
     return tz
 
 
-def _state(doc: YMap, chk: Checker, base: Path) -> str:
+def _state(doc: YMap, chk: Checker, base: Path, secrets: list[str]) -> str:
     state = chk.text(doc, "state") or "watchlist.db"
     if state.startswith(("postgresql://", "postgres://")):
+        try:  # handed to libpq as written; its password is a secret wherever it came from
+            parts = urlsplit(state)
+            _ = parts.port
+        except ValueError as exc:
+            chk.error(
+                doc.value_pos["state"],
+                f"state: not a valid PostgreSQL URL ({exc}); "
+                "write postgresql://user:${PGPASSWORD}@host:5432/dbname",
+            )
+            return state
+        written = [parts.password or ""] + [v for k, v in parse_qsl(parts.query) if k == "password"]
+        for password in filter(None, written):
+            secrets.append(password)
+            secrets.append(unquote(password))
+        return state
+    if _URL.match(state):
         chk.error(
             doc.value_pos["state"],
-            "PostgreSQL state is not supported yet; use a SQLite file such as ./watchlist.db",
+            "state must be a SQLite file path such as ./watchlist.db, "
+            "or a PostgreSQL URL such as postgresql://user:${PGPASSWORD}@host/dbname",
         )
-    elif _URL.match(state):
-        chk.error(doc.value_pos["state"], "state must be a SQLite file path such as ./watchlist.db")
     return _local(state, base)
 
 
@@ -358,7 +374,7 @@ def load_config(
         inner = checks.channel_url
         checks = replace(checks, channel_url=lambda url: None if "${" in url else inner(url))
     timezone = _timezone(doc, chk)
-    state = _state(doc, chk, base)
+    state = _state(doc, chk, base, secrets)
     channels, channel_names = _channels(doc, chk, checks)
     sources = _sources(doc, chk, base, secrets, check_paths)
     defaults = read_settings(_section(doc, "defaults", DEFAULT_KEYS, chk), chk, channel_names)

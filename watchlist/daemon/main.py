@@ -1,7 +1,9 @@
 """The long-running daemon: schedules polls and deliveries, handles signals and reloads.
 
 One APScheduler 3 interval job per source (polling it through
-``watchlist.daemon.intake``) and one for the outbox. Every job catches its own errors
+``watchlist.daemon.intake``) and one for the outbox; with a PostgreSQL state the
+sources are polled through the cluster's source leases instead
+(``watchlist.daemon.cluster``, which runs its own loop). Every job catches its own errors
 (a broken feed never stops the daemon) and is bounded by its source's fetch
 deadline; ``/healthz`` turns unhealthy when the outbox job stops finishing runs.
 SIGTERM and Ctrl-C stop cleanly (pending alerts stay pending in the store);
@@ -38,6 +40,7 @@ from watchlist import __version__
 from watchlist.config.errors import ConfigErrors
 from watchlist.config.loader import load_config
 from watchlist.daemon import banner, logs, systemd
+from watchlist.daemon.cluster import Cluster
 from watchlist.daemon.ingests import IngestPool
 from watchlist.daemon.intake import Intake
 from watchlist.daemon.lock import AlreadyRunning, StateLock
@@ -52,7 +55,7 @@ from watchlist.delivery import CONFIG_CHECKS
 from watchlist.delivery.worker import deliver_due, run_budget
 from watchlist.models import Article, Config, SourceConfig, StateError
 from watchlist.sources import make_client
-from watchlist.store import Store, open_store
+from watchlist.store import Store, is_postgres, open_store
 
 log = logging.getLogger("watchlist.daemon")
 
@@ -91,6 +94,8 @@ class Daemon:
         self._scheduler: BackgroundScheduler | None = None
         self._client: httpx.Client | None = None
         self._store: Store | None = None
+        self._cluster: Cluster | None = None  # with a PostgreSQL state: heartbeats, leases
+        self._lock: StateLock | None = None
         self._pipeline: Pipeline | None = None
         self._reloader: Reloader[Runtime] | None = None
         self._started = time.monotonic()
@@ -139,6 +144,8 @@ class Daemon:
         self._reloader = Reloader(
             self._load, self._apply, count=lambda r: len(r.config.rules), rules=len(config.rules)
         )
+        if is_postgres(config.state):
+            self._cluster = Cluster(self._store, self._intake, clock=self.clock, workers=WORKERS)
 
     @property
     def intake(self) -> Intake:
@@ -250,6 +257,9 @@ class Daemon:
         for job in sched.get_jobs():
             if job.id.startswith("source:"):
                 job.remove()
+        if self._cluster is not None:  # polls come from the cluster's source leases
+            self._cluster.configure(config)
+            return
         for s in config.sources:
             if s.enabled and s.type != "http":
                 self._add_source_job(sched, s)
@@ -283,6 +293,8 @@ class Daemon:
             config = runtime.config
             banner.log_start(log, config, __version__)
             before = self.store.counts()
+            if self._cluster is not None:  # a heartbeat for its outbox claims; poll_all polls
+                self._cluster.start(runtime.config, poll=False)
             polled = self.intake.poll_all(WORKERS)
             self.deliver()
             self.prune()
@@ -292,6 +304,8 @@ class Daemon:
                 log.error("every source failed to poll; see the errors above")
             return 1 if self.delivery_failed or (polled and not any(polled)) else 0
         finally:
+            if self._cluster is not None:
+                self._cluster.stop(STOP_GRACE)
             self._close()
 
     def run_forever(self) -> int:
@@ -316,6 +330,8 @@ class Daemon:
         )
         every = PRUNE_EVERY.total_seconds()
         sched.add_job(self.prune, "interval", id="archive-prune", seconds=every, coalesce=True)
+        if self._cluster is not None:
+            self._cluster.start(config)
         self._schedule_sources(config)
         sched.add_listener(self._job_done, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         sched.start()
@@ -354,6 +370,8 @@ class Daemon:
             self._ingests.stop()
             self._stop_scheduler(sched)
             banner.log_stop(log, self.store)
+            if self._cluster is not None:
+                self._cluster.stop(STOP_GRACE)
             self._close()
         return 0
 
@@ -414,13 +432,19 @@ class Daemon:
         self.metrics.reloaded(True)  # loaded at start: the first "reload"
         logs.setup_logging(self.log_level or config.logging.level, config.logging.format)
         logs.add_secrets(config.secrets)
-        self._lock = StateLock(config.state)
+        if not is_postgres(config.state):  # many daemons may share a PostgreSQL state
+            self._lock = StateLock(config.state)
+            try:
+                self._lock.acquire()
+            except AlreadyRunning as exc:
+                log.error("%s", exc)
+                return None
         try:
-            self._lock.acquire()
             self._open(runtime)
-        except (AlreadyRunning, StateError) as exc:  # another daemon; a damaged state file
+        except (AlreadyRunning, StateError, ConnectionError) as exc:  # damaged state; no database
             log.error("%s", exc)
-            self._lock.release()
+            if self._lock is not None:
+                self._lock.release()
             return None
         self.intake.build(config)
         return runtime
@@ -434,7 +458,8 @@ class Daemon:
             self._pipeline.close()
         if self._store is not None:
             self._store.close()
-        self._lock.release()
+        if self._lock is not None:
+            self._lock.release()
 
     def _install_signals(self) -> None:
         def stop(signum: int, frame: FrameType | None) -> None:

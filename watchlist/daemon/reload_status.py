@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from watchlist.daemon.logs import mask
+from watchlist.store import is_postgres
 
 log = logging.getLogger("watchlist.reload")
 
@@ -44,7 +45,9 @@ def reload_status_path(state_path: str | Path) -> Path:
 
 
 def write_reload_status(state_path: str | Path, status: ReloadStatus) -> None:
-    """Persist ``status`` atomically next to the state file."""
+    """Persist ``status`` atomically next to the state file (not for a PostgreSQL state)."""
+    if is_postgres(state_path):
+        return
     target = reload_status_path(state_path)
     data = {
         "at": status.at.isoformat(),

@@ -7,6 +7,7 @@ type checking proves it has these methods (``watchlist.store.sqlite.Store`` does
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -54,6 +55,18 @@ class OutboxQueue(Protocol):
 
     def claim(self, ids: Sequence[int], now: datetime, claimer: str) -> list[int]:
         """Mark pending rows as sending for ``claimer``; the ids actually claimed."""
+        ...
+
+    def requeue(self, claims: Sequence[tuple[int, str]], now: datetime, error: str) -> int:
+        """Rows (id, claimer) still 'sending' for that claimer become pending and due now."""
+        ...
+
+    def claimers_alive(self, now: datetime) -> set[str] | None:
+        """Claimers with a live heartbeat (several daemons); None where there are none."""
+        ...
+
+    def channel_lock(self, channel: str) -> AbstractContextManager[bool]:
+        """Try to be the one process delivering ``channel`` for the ``with`` block."""
         ...
 
     def mark_sent(

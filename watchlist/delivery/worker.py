@@ -88,9 +88,13 @@ def claimer_id() -> str:
     return f"{os.getpid()}@{socket.gethostname()}"
 
 
-def _gone(claimer: str) -> bool:
+def _gone(claimer: str, alive: set[str] | None = None) -> bool:
+    """Whether the process that claimed a row is gone: by its pid on this host; elsewhere, by
+    the cluster's heartbeats (``alive``, PostgreSQL), or at once when there are none (SQLite)."""
     pid_text, _, host = claimer.partition("@")
     if host != socket.gethostname() or not pid_text.isdigit():
+        if alive is not None and claimer:
+            return claimer not in alive
         return not claimer or host != socket.gethostname()
     pid = int(pid_text)
     if pid == os.getpid():
@@ -119,22 +123,24 @@ def mask(text: str, secrets: Sequence[str]) -> str:
 
 
 def recover_interrupted(store: OutboxQueue, now: datetime) -> int:
-    """Rows left in 'sending' by a process that died become due now; returns how many."""
+    """Rows left in 'sending' by a process that died become due now; returns how many.
+
+    Only rows still held by the claimer found dead change (``requeue``): with several
+    daemons, another may have recovered and claimed a row since it was listed here.
+    """
+    alive = store.claimers_alive(now)
     stuck = [
         r
         for r in store.outbox_rows("sending")
-        if _gone(r.claimed_by) or r.updated <= now - STUCK_AFTER
+        if _gone(r.claimed_by, alive) or r.updated <= now - STUCK_AFTER
     ]
-    if stuck:
-        store.update_rows(
-            [r.id for r in stuck],
-            status="pending",
-            next_attempt=now,
-            claimed_by="",
-            last_error="interrupted while sending (the process stopped); sent again, "
-            "so it may arrive twice",
-        )
-    return len(stuck)
+    if not stuck:
+        return 0
+    return store.requeue(
+        [(r.id, r.claimed_by) for r in stuck],
+        now,
+        "interrupted while sending (the process stopped); sent again, so it may arrive twice",
+    )
 
 
 def run_budget(config: Config) -> float:
@@ -180,7 +186,15 @@ def deliver_due(
             )
             totals["failed"] += len(rows)
             continue
-        _deliver_channel(store, config, channel, rows, now, rng, send, totals, guard)
+        if channel.rate_limit is None:
+            _deliver_channel(store, config, channel, rows, now, rng, send, totals, guard)
+            continue
+        # a rate limit is one decision: one daemon at a time delivers this channel
+        with store.channel_lock(name) as mine:
+            if mine:
+                rows = store.outbox_rows("pending", due_by=now, ids=[r.id for r in rows])
+                if rows:
+                    _deliver_channel(store, config, channel, rows, now, rng, send, totals, guard)
     per = {k: v for k, v in totals.items() if ":" in k}
     plain = {k: v for k, v in totals.items() if ":" not in k}
     return DeliveryStats(

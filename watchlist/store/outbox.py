@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from watchlist.models import AlertView, OutboxRow, Snippet
+from watchlist.store.backend import Backend
 
 OPEN_STATUSES = ("pending", "sending", "failed")
 
@@ -28,7 +29,9 @@ def parse_ts(text: str | None) -> datetime | None:
 
 
 class OutboxQueries:
-    """Outbox reads and writes; needs ``tx()`` and ``query()`` from the Store."""
+    """Outbox reads and writes; needs ``tx()``, ``query()`` and ``backend`` from the Store."""
+
+    backend: Backend
 
     def tx(self) -> AbstractContextManager[sqlite3.Connection]:
         raise NotImplementedError
@@ -108,7 +111,7 @@ class OutboxQueries:
         with self.tx() as db:
             _sent_in(db, sent, now, channel)
             _update_in(db, changes)
-            return _claim_in(db, claim_ids, now, claimer)
+            return _claim_in(db, claim_ids, now, claimer, self.backend.skip_locked)
 
     def claim(self, ids: Sequence[int], now: datetime, claimer: str) -> list[int]:
         """Mark pending rows 'sending' and count the attempt, committed BEFORE the send starts.
@@ -118,7 +121,25 @@ class OutboxQueries:
         ids actually claimed (a row dropped meanwhile is left alone).
         """
         with self.tx() as db:
-            return _claim_in(db, ids, now, claimer)
+            return _claim_in(db, ids, now, claimer, self.backend.skip_locked)
+
+    def requeue(self, claims: Sequence[tuple[int, str]], now: datetime, error: str) -> int:
+        """Rows still 'sending' for the claimer given become pending and due now; how many.
+
+        Each row changes only if the same claimer still holds it: a daemon that found it
+        stuck a moment ago never takes it back from the daemon that claimed it since.
+        """
+        done = 0
+        with self.tx() as db:
+            for row_id, claimer in claims:
+                cur = db.execute(
+                    "UPDATE outbox SET status = 'pending', next_attempt = ?, claimed_by = '',"
+                    " last_error = ?, updated = ? WHERE id = ? AND status = 'sending'"
+                    " AND claimed_by = ?",
+                    (ts(now), error, ts(now), row_id, claimer),
+                )
+                done += max(cur.rowcount, 0)
+        return done
 
     def mark_sent(
         self, ids: Sequence[int], now: datetime, channel: str, delivered: Sequence[int]
@@ -128,7 +149,7 @@ class OutboxQueries:
         with self.tx() as db:
             db.execute(
                 "UPDATE outbox SET status = 'sent', sent_at = ?, updated = ?, last_error = '',"
-                f" claimed_by = '', delivered_urls = ? WHERE id IN ({marks})",
+                f" sent_by = claimed_by, claimed_by = '', delivered_urls = ? WHERE id IN ({marks})",
                 [ts(now), ts(now), json.dumps(list(delivered)), *ids],
             )
             db.execute("INSERT INTO sends (channel, at) VALUES (?, ?)", (channel, ts(now)))
@@ -212,22 +233,21 @@ class OutboxQueries:
         return out
 
 
-def _claim_in(db: sqlite3.Connection, ids: Sequence[int], now: datetime, claimer: str) -> list[int]:
-    """``claim`` inside the transaction ``db``."""
+def _claim_in(
+    db: Any, ids: Sequence[int], now: datetime, claimer: str, skip_locked: str = ""
+) -> list[int]:
+    """``claim`` inside the transaction ``db``; PostgreSQL skips rows another daemon holds."""
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    db.execute(
-        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = ?,"
-        f" held_reason = '', updated = ? WHERE id IN ({marks}) AND status = 'pending'",
-        [claimer, ts(now), *ids],
-    )
     rows = db.execute(
-        f"SELECT id FROM outbox WHERE id IN ({marks}) AND status = 'sending'"
-        " AND claimed_by = ? AND updated = ?",
-        [*ids, claimer, ts(now)],
+        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_by = ?,"
+        " held_reason = '', updated = ? WHERE id IN (SELECT id FROM outbox"
+        f" WHERE id IN ({marks}) AND status = 'pending'{skip_locked})"
+        " RETURNING id",
+        [claimer, ts(now), *ids],
     ).fetchall()
-    return [int(r[0]) for r in rows]
+    return sorted(int(r[0]) for r in rows)
 
 
 def _sent_in(

@@ -19,11 +19,19 @@ web page: outbox rows by alert, alerts by time.
 Version 5 gives each alert its story key (``store/stories.py``; filled in for older
 alerts when the store opens) with an index, so story dedup is one lookup per match,
 and keeps every merge of a match into an earlier alert in ``merges``.
+
+Version 6 is the cluster (several daemons on one PostgreSQL; the tables exist in
+SQLite too, so both schemas stay one): ``daemons`` (one row per running daemon and
+its last heartbeat), ``source_leases`` (who polls which source, until when, and
+when it is due next) and ``outbox.sent_by`` (which daemon sent a row).
+
+Every statement is written for SQLite and runs on PostgreSQL through
+``store.dialect`` (types, identity ids, placeholders).
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
     (
@@ -102,6 +110,18 @@ SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
             " article_id TEXT NOT NULL, title TEXT NOT NULL, url TEXT NOT NULL,"
             " how TEXT NOT NULL, at TEXT NOT NULL)",
             "CREATE INDEX merges_alert ON merges (alert_id)",
+        ),
+    ),
+    (
+        6,
+        (
+            "CREATE TABLE daemons (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,"
+            " started TEXT NOT NULL, heartbeat TEXT NOT NULL, version TEXT NOT NULL DEFAULT '')",
+            "CREATE TABLE source_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL DEFAULT '',"
+            " expires TEXT NOT NULL DEFAULT '', due TEXT NOT NULL DEFAULT '',"
+            " polled TEXT NOT NULL DEFAULT '', polls INTEGER NOT NULL DEFAULT 0)",
+            "ALTER TABLE outbox ADD COLUMN sent_by TEXT NOT NULL DEFAULT ''",
+            "CREATE INDEX outbox_status_claimed ON outbox (status, claimed_by)",
         ),
     ),
 )

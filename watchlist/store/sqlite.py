@@ -6,6 +6,11 @@ SQLite runs in WAL mode with ``synchronous=FULL``: a commit survives a power cut
 not only a process crash, because the outbox is the promise that nothing is lost
 and the write rate is low (one commit per poll). One connection, one lock; every
 method is safe to call from any thread.
+
+The same class runs on PostgreSQL (``state: postgresql://...``): its SQL is written
+in the portable subset and the backend (``store.backend``) supplies the connection,
+the transaction and the locks; ``record`` holds a cluster-wide advisory lock so that
+several daemons decide duplicates, cooldowns and digests one at a time.
 """
 
 from __future__ import annotations
@@ -14,10 +19,9 @@ import json
 import os
 import re
 import sqlite3
-import threading
 import unicodedata
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +32,8 @@ from watchlist.faults import crash_point
 from watchlist.match.snippet import make_snippet
 from watchlist.models import Article, Config, Match, OutboxRow, Rule, SourceState, StateError
 from watchlist.store.archive import ArchiveQueries, archive_article
+from watchlist.store.backend import Backend, make_backend
+from watchlist.store.cluster import ClusterQueries
 from watchlist.store.mutes import MuteQueries, active_mutes
 from watchlist.store.outbox import OutboxQueries, parse_ts, ts
 from watchlist.store.schema import SCHEMA, SCHEMA_VERSION
@@ -61,50 +67,40 @@ def title_key(title: str) -> str:
     return " ".join(re.findall(r"\w+", text))
 
 
-class Store(OutboxQueries, ArchiveQueries, MuteQueries, ViewQueries):
-    """The SQLite state file; see the module docstring."""
+class Store(OutboxQueries, ArchiveQueries, MuteQueries, ViewQueries, ClusterQueries):
+    """The state (an SQLite file, or PostgreSQL); see the module docstring."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            create_private(Path(self.path))
-        self._lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=10.0
-        )
-        self._conn.row_factory = sqlite3.Row
+        # the plumbing (connection, transactions, locks) is the backend's: one SQLite
+        # file, or PostgreSQL for a postgresql:// state (store.backend, store.postgres)
+        if str(path) != ":memory:" and "://" not in str(path):
+            create_private(Path(path))
         try:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
+            self.backend: Backend = make_backend(path)
+        except sqlite3.DatabaseError as exc:
+            raise StateError(state_problem(str(path), exc)) from None
+        self.path = self.backend.display  # never holds a password
+        try:
             self._migrate()
             with self.tx() as db:
                 backfill_keys(db)
         except sqlite3.DatabaseError as exc:
-            self._conn.close()
+            self.backend.close()
             raise StateError(state_problem(self.path, exc)) from None
 
     # ------------------------------------------------------------------ plumbing
 
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE ... COMMIT), rolled back on error."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One write transaction (SQLite: BEGIN IMMEDIATE ... COMMIT), rolled back on error."""
+        return self.backend.tx()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Rows of one read query."""
-        with self._lock:
-            return list(self._conn.execute(sql, params))
+        return self.backend.query(sql, params)
 
     def _migrate(self) -> None:
         with self.tx() as db:
+            self.backend.lock(db, "migrate")  # daemons starting at once migrate one by one
             db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             row = db.execute("SELECT max(version) FROM schema_version").fetchone()
             have = row[0] or 0
@@ -119,10 +115,14 @@ class Store(OutboxQueries, ArchiveQueries, MuteQueries, ViewQueries):
                         db.execute(sql)
                     db.execute("INSERT INTO schema_version VALUES (?)", (version,))
 
+    @property
+    def _conn(self) -> Any:
+        """The SQLite connection (tests count its work); PostgreSQL has a pool instead."""
+        return getattr(self.backend, "_conn", None)
+
     def close(self) -> None:
         """Close the database."""
-        with self._lock:
-            self._conn.close()
+        self.backend.close()
 
     # ------------------------------------------------------------------ articles
 
@@ -161,14 +161,14 @@ class Store(OutboxQueries, ArchiveQueries, MuteQueries, ViewQueries):
         tz = zone(config.timezone)
         counts = {"seen": 0, "alerts": 0, "duplicates": 0, "held": 0, "outbox": 0, "muted": 0}
         with self.tx() as db:
+            # one record at a time cluster-wide: story duplicates, cooldowns and digests are
+            # decided against every alert committed before (SQLite: BEGIN IMMEDIATE did it)
+            self.backend.lock(db, "record")
             mutes = active_mutes(db, now)
             fresh: dict[str, list[Article]] = {}
+            inserted = _insert_seen(db, list(by_key), now)  # one statement per 300 articles
             for a in by_key.values():
-                cur = db.execute(
-                    "INSERT OR IGNORE INTO seen (source, article_id, seen_at) VALUES (?, ?, ?)",
-                    (a.source, a.id, ts(now)),
-                )
-                if cur.rowcount:
+                if (a.source, a.id) in inserted:
                     fresh.setdefault(a.id, []).append(a)
                     counts["seen"] += 1
                     self._note_copy(db, a)
@@ -251,7 +251,7 @@ class Store(OutboxQueries, ArchiveQueries, MuteQueries, ViewQueries):
         cur = db.execute(
             "INSERT INTO alerts (rule, article_id, url, title, title_key, summary, source,"
             " published, score, hits, snippet, created, story_at, story_key)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 m.rule,
                 art.id,
@@ -271,7 +271,7 @@ class Store(OutboxQueries, ArchiveQueries, MuteQueries, ViewQueries):
                 story_key(art.title),
             ),
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
     @staticmethod
     def _note_copy(db: sqlite3.Connection, art: Article) -> None:
@@ -363,6 +363,23 @@ def state_problem(path: str, exc: BaseException) -> str:
         f"move it aside (mv {path} {path}.broken) to start with an empty state, or restore "
         "it from a backup"
     )
+
+
+def _insert_seen(
+    db: sqlite3.Connection, keys: Sequence[tuple[str, str]], now: datetime
+) -> set[tuple[str, str]]:
+    """Mark (source, id) ``keys`` seen; the ones that were not seen before (the key decides)."""
+    new: set[tuple[str, str]] = set()
+    for i in range(0, len(keys), 300):
+        chunk = keys[i : i + 300]
+        rows = db.execute(
+            "INSERT INTO seen (source, article_id, seen_at) VALUES "
+            + ", ".join("(?, ?, ?)" for _ in chunk)
+            + " ON CONFLICT (source, article_id) DO NOTHING RETURNING source, article_id",
+            [v for source, art_id in chunk for v in (source, art_id, ts(now))],
+        ).fetchall()
+        new.update((r[0], r[1]) for r in rows)
+    return new
 
 
 def _add_also_in(db: sqlite3.Connection, row: sqlite3.Row, name: str) -> None:
