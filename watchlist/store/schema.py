@@ -105,6 +105,7 @@ SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
         (
             "ALTER TABLE alerts ADD COLUMN story_key TEXT",
             "CREATE INDEX alerts_rule_story_key ON alerts (rule, story_key, story_at)",
+            "CREATE INDEX alerts_rule_article ON alerts (rule, article_id)",
             "CREATE TABLE merges (id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL"
             " REFERENCES alerts (id), rule TEXT NOT NULL, source TEXT NOT NULL,"
             " article_id TEXT NOT NULL, title TEXT NOT NULL, url TEXT NOT NULL,"

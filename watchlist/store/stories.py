@@ -95,7 +95,9 @@ def find_story(db: sqlite3.Connection, rule: str, art: Article, now: datetime) -
     if art.url:
         sql += " AND (source <> ? OR url = '')"
         params.append(art.source)
-    row = db.execute(sql + " ORDER BY id LIMIT 1", params).fetchone()
+    # "+id": order without steering SQLite to the (rule, id) index, which would walk every
+    # alert of the rule instead of the few of this story (the (rule, story_key) index)
+    row = db.execute(sql + " ORDER BY +id LIMIT 1", params).fetchone()
     if row is None:
         return None
     return Found(row["id"], row["source"], row["also_in"], "same title")
