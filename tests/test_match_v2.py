@@ -81,7 +81,7 @@ def test_crossing_hits_of_two_entries_cancel() -> None:
 
 def test_rule_files_read_the_v2_entry_keys(tmp_path: Path) -> None:
     """tickers (a string or a list), context, not_context and ambiguous are entry keys."""
-    from watchlist.rules import load_rules
+    from watchlist.config.rules import load_rules
 
     path = tmp_path / "r.yaml"
     path.write_text(

@@ -80,18 +80,18 @@ def test_extra_tables_are_copied_too(tmp_path: Path, pg_url: str) -> None:
     """A table a later migration adds (here made by hand on both sides) is copied as well."""
     _filled(tmp_path / "state.db").close()
     db = sqlite3.connect(tmp_path / "state.db")
-    db.execute("CREATE TABLE mutes (id INTEGER PRIMARY KEY, rule TEXT NOT NULL)")
-    db.execute("INSERT INTO mutes (rule) VALUES ('acme')")
+    db.execute("CREATE TABLE extra_notes (id INTEGER PRIMARY KEY, rule TEXT NOT NULL)")
+    db.execute("INSERT INTO extra_notes (rule) VALUES ('acme')")
     db.commit()
     db.close()
     dst = Store(pg_url)
     with dst.tx() as tx:
-        tx.execute("CREATE TABLE mutes (id INTEGER PRIMARY KEY, rule TEXT NOT NULL)")
+        tx.execute("CREATE TABLE extra_notes (id INTEGER PRIMARY KEY, rule TEXT NOT NULL)")
     dst.close()
     assert main(["migrate-state", "--from", str(tmp_path / "state.db"), "--to", pg_url]) == 0
     dst = Store(pg_url)
     try:
-        assert [tuple(r) for r in dst.query("SELECT id, rule FROM mutes")] == [(1, "acme")]
+        assert [tuple(r) for r in dst.query("SELECT id, rule FROM extra_notes")] == [(1, "acme")]
     finally:
         dst.close()
 

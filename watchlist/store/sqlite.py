@@ -29,7 +29,6 @@ from typing import Any
 
 from watchlist.decide import decide, find_mute, zone
 from watchlist.faults import crash_point
-from watchlist.match.snippet import make_snippet
 from watchlist.models import Article, Config, Match, OutboxRow, Rule, SourceState, StateError
 from watchlist.store.archive import ArchiveQueries, archive_article
 from watchlist.store.backend import Backend, make_backend
@@ -246,6 +245,8 @@ class Store(OutboxQueries, ArchiveQueries, MuteQueries, ViewQueries, ClusterQuer
         return RecordResult(**counts)
 
     def _insert_alert(self, db: sqlite3.Connection, m: Match, art: Article, now: datetime) -> int:
+        from watchlist.match.snippet import make_snippet  # the matcher loads only when needed
+
         snippet = make_snippet(art, m.hits)
         hits = [asdict(h) for h in m.hits]
         cur = db.execute(
