@@ -24,6 +24,7 @@ are read by index or by column name.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -90,6 +91,19 @@ class Backend(Protocol):
         ...
 
 
+def create_private(path: Path) -> None:
+    """Create the state file (and its folder) readable by its owner only, whatever the umask."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 class SqliteBackend:
     """One SQLite file in WAL mode, ``synchronous=FULL``: one connection, one lock."""
 
@@ -99,7 +113,7 @@ class SqliteBackend:
     def __init__(self, path: str | Path) -> None:
         self.display = str(path)
         if self.display != ":memory:":
-            Path(self.display).parent.mkdir(parents=True, exist_ok=True)
+            create_private(Path(self.display))
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(
             self.display, check_same_thread=False, isolation_level=None, timeout=10.0

@@ -16,7 +16,6 @@ several daemons decide duplicates, cooldowns and digests one at a time.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 import unicodedata
@@ -72,8 +71,6 @@ class Store(OutboxQueries, ArchiveQueries, MuteQueries, ViewQueries, ClusterQuer
     def __init__(self, path: str | Path) -> None:
         # the plumbing (connection, transactions, locks) is the backend's: one SQLite
         # file, or PostgreSQL for a postgresql:// state (store.backend, store.postgres)
-        if str(path) != ":memory:" and "://" not in str(path):
-            create_private(Path(path))
         try:
             self.backend: Backend = make_backend(path)
         except sqlite3.DatabaseError as exc:
@@ -329,19 +326,6 @@ class Store(OutboxQueries, ArchiveQueries, MuteQueries, ViewQueries, ClusterQuer
     def source_names(self) -> list[str]:
         """Every source with saved state."""
         return [r[0] for r in self.query("SELECT name FROM source_state ORDER BY name")]
-
-
-def create_private(path: Path) -> None:
-    """Create the state file (and its folder) readable by its owner only, whatever the umask."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    except FileExistsError:
-        return
-    try:
-        os.fchmod(fd, 0o600)
-    finally:
-        os.close(fd)
 
 
 def state_problem(path: str, exc: BaseException) -> str:
