@@ -246,11 +246,18 @@ class Config:
         raise KeyError(name)
 
     def rule(self, name: str) -> Rule:
-        """The rule called ``name`` (KeyError when there is none)."""
-        for r in self.rules:
-            if r.name == name:
-                return r
-        raise KeyError(name)
+        """The rule called ``name`` (KeyError when there is none); O(1) after the first call."""
+        held = _RULES_BY_NAME.get(id(self.rules))
+        if held is None or held[0] is not self.rules:
+            held = (self.rules, {r.name: r for r in reversed(self.rules)})  # the first wins
+            if len(_RULES_BY_NAME) >= 8:  # a few configs live at once (reloads, tests)
+                _RULES_BY_NAME.clear()
+            _RULES_BY_NAME[id(self.rules)] = held
+        return held[1][name]
+
+
+# Config.rule's index, per rules tuple (kept with the tuple, so a reused id cannot mislead).
+_RULES_BY_NAME: dict[int, tuple[tuple[Rule, ...], dict[str, Rule]]] = {}
 
 
 # --------------------------------------------------------------------------- sources

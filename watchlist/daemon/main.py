@@ -52,6 +52,7 @@ from watchlist.daemon.reload import ConfigWatcher, Reloader, hold_restart_settin
 from watchlist.daemon.reload_status import ReloadStatus, write_reload_status
 from watchlist.daemon.server import StatusServer, outbox_health
 from watchlist.delivery import CONFIG_CHECKS
+from watchlist.delivery.sendpool import SendPool, send_processes
 from watchlist.delivery.worker import deliver_due, run_budget
 from watchlist.models import Article, Config, SourceConfig, StateError
 from watchlist.sources import make_client
@@ -98,6 +99,7 @@ class Daemon:
         self._lock: StateLock | None = None
         self._pipeline: Pipeline | None = None
         self._reloader: Reloader[Runtime] | None = None
+        self._sendpool: SendPool | None = None  # run_forever's sending processes, if any
         self._started = time.monotonic()
         self._outbox_done: float | None = None  # monotonic time the outbox job last finished
         stuck = os.environ.get("WATCHLIST_OUTBOX_STUCK_SECONDS", "")
@@ -176,8 +178,14 @@ class Daemon:
     def _deliver(self) -> None:
         try:
             config = self.pipeline.runtime.config
+            pool = self._sendpool
             stats = deliver_due(
-                self.store, config, self.clock(), budget=run_budget(config), stop=self.stop_event
+                self.store,
+                config,
+                self.clock(),
+                budget=run_budget(config),
+                stop=self.stop_event,
+                sender=pool.send if pool is not None else None,
             )
             if stats.failed or stats.retrying:
                 self.delivery_failed = True
@@ -315,6 +323,9 @@ class Daemon:
             return 1
         config = runtime.config
         self._install_signals()
+        processes = send_processes()
+        if processes:  # started on the first send; --once sends from this process
+            self._sendpool = SendPool(processes)
         sched = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=WORKERS)}, timezone=UTC
         )
@@ -452,6 +463,8 @@ class Daemon:
     def _close(self) -> None:
         if self._delivering.acquire(timeout=STOP_GRACE):  # let a running outbox job finish
             self._delivering.release()
+        if self._sendpool is not None:
+            self._sendpool.close()
         if self._client is not None:
             self._client.close()
         if self._pipeline is not None:

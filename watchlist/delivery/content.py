@@ -93,8 +93,11 @@ def payload_extras(views: Sequence[AlertView]) -> dict[str, Any]:
 
 def with_descriptions(views: dict[int, AlertView], config: Config) -> dict[int, AlertView]:
     """``views`` with each rule's description from the config in force."""
-    described = {r.name: r.description for r in config.rules if r.description}
-    return {
-        k: replace(v, description=described[v.rule]) if v.rule in described else v
-        for k, v in views.items()
-    }
+    out: dict[int, AlertView] = {}
+    for k, v in views.items():
+        try:
+            description = config.rule(v.rule).description
+        except KeyError:  # a rule since removed
+            description = ""
+        out[k] = replace(v, description=description) if description else v
+    return out

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Generic, TypeVar
 
 from watchlist.delivery.runguard import POLL, RunGuard
+
+LINGER = 0.003  # seconds collect waits, after the first finished send, for others to finish
 
 K = TypeVar("K")
 R = TypeVar("R")
@@ -81,9 +84,18 @@ class InFlight(Generic[K, R]):
         to nobody: their rows stay claimed and the next run recovers them.
         """
         while True:
-            done, _ = wait(list(self._running), timeout=POLL, return_when=FIRST_COMPLETED)
+            done, rest = wait(list(self._running), timeout=POLL, return_when=FIRST_COMPLETED)
             if done or self._guard.should_stop():
                 break
+        # linger a moment for more of the window, so one commit records several results
+        # (their slots stay taken meanwhile: the in-flight bound does not move)
+        until = time.monotonic() + LINGER
+        while rest and len(done) * 2 < len(self._running):
+            left = until - time.monotonic()
+            if left <= 0:
+                break
+            more, rest = wait(rest, timeout=left, return_when=FIRST_COMPLETED)
+            done |= more
         finished = [(f, k) for f, k in self._running.items() if f in done]
         for f, _ in finished:
             del self._running[f]

@@ -84,8 +84,13 @@ class DeliveryStats:
 
 
 def claimer_id() -> str:
-    """Who claims rows: ``pid@host``."""
-    return f"{os.getpid()}@{socket.gethostname()}"
+    """Who claims rows: ``pid@host`` (the host name is looked up once per process)."""
+    return f"{os.getpid()}@{_hostname(os.getpid())}"
+
+
+@functools.lru_cache(maxsize=4)
+def _hostname(pid: int) -> str:
+    return socket.gethostname()
 
 
 def _gone(claimer: str, alive: set[str] | None = None) -> bool:
