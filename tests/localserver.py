@@ -28,6 +28,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    peer: tuple[str, int] = ("", 0)  # the client's address: one per connection
 
     def json(self) -> Any:
         """The body parsed as JSON."""
@@ -66,7 +67,9 @@ class LocalServer:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                req = Request(self.command, self.path, dict(self.headers.items()), body)
+                req = Request(
+                    self.command, self.path, dict(self.headers.items()), body, self.client_address
+                )
                 with outer._lock:
                     outer.requests.append(req)
                 path = self.path.split("?", 1)[0]
