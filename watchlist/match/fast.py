@@ -123,6 +123,16 @@ class Matcher:
                         use = _Use(ri, group, ei, entry, nt + n)
                         self._tickers.setdefault(ticker, []).append(use)
         self._fields = tuple(f for f in FIELDS if f in fields)
+        # the index from terms to rules: which (rule, group) pairs a run of each term feeds,
+        # and the groups each rule needs, so that only rules every needed group of which has
+        # a run are ever judged and assembled (a topic shared by many rules costs its hits,
+        # not the assembly of every rule that names it)
+        self._feeds = [tuple(dict.fromkeys((u.rule, u.group) for u in uses)) for uses in self._uses]
+        self._need: dict[int, tuple[bool, frozenset[str]]] = {
+            ri: (rule.require == "all", frozenset(g for g, _ in rule.groups()))
+            for ri, rule in enumerate(self.rules)
+            if rule.enabled
+        }
         self._compile()
 
     def _compile(self) -> None:
@@ -244,39 +254,70 @@ class Matcher:
     def match(self, article: Article) -> list[Match]:
         """Every enabled rule that matches ``article``, in rule order, with every hit."""
         norms = {f: normalize(article.field(f)) for f in FIELDS}
-        found: dict[int, Found] = {}
+        runs: list[tuple[str, int, int, int, float]] = []  # field, term id, i, j, score
+        ticks: list[tuple[str, _Use, int, int]] = []  # field, ticker use, i, j
         for fname in self._fields:
             norm = norms[fname]
             for tid, i, j in self._propose(norm):
                 got = match_run(self._keys[tid], norm, i, j, self._min_t[tid])
-                if got is None:
-                    continue
-                for use in self._uses[tid]:
-                    rule = self.rules[use.rule]
-                    if fname in rule.fields and accepts(
-                        rule, use.group, use.entry, norm, got[0], i
-                    ):
-                        found.setdefault(use.rule, {}).setdefault(
-                            (use.group, use.entry_index, fname), []
-                        ).append((got[0], i, j, use.term_index))
+                if got is not None:
+                    runs.append((fname, tid, i, j, got[0]))
             if self._tickers:
                 for symbol, start, end in find_tickers(norm.source):
                     i = bisect_left(norm.starts, start)
                     j = bisect_left(norm.starts, end)
-                    if i >= j:
-                        continue
-                    for name in ticker_names(symbol):
-                        for use in self._tickers.get(name, ()):
-                            if fname in self.rules[use.rule].fields:
-                                found.setdefault(use.rule, {}).setdefault(
-                                    (use.group, use.entry_index, fname), []
-                                ).append((100.0, i, j, use.term_index))
+                    if i < j:
+                        ticks.extend(
+                            (fname, use, i, j)
+                            for name in ticker_names(symbol)
+                            for use in self._tickers.get(name, ())
+                        )
+        live = self._live(runs, ticks)
+        if not live:
+            return []
+        found: dict[int, Found] = {}
+        for fname, tid, i, j, score in runs:
+            norm = norms[fname]
+            for use in self._uses[tid]:
+                if use.rule not in live:
+                    continue
+                rule = self.rules[use.rule]
+                if fname in rule.fields and accepts(rule, use.group, use.entry, norm, score, i):
+                    found.setdefault(use.rule, {}).setdefault(
+                        (use.group, use.entry_index, fname), []
+                    ).append((score, i, j, use.term_index))
+        for fname, use, i, j in ticks:
+            if use.rule in live and fname in self.rules[use.rule].fields:
+                found.setdefault(use.rule, {}).setdefault(
+                    (use.group, use.entry_index, fname), []
+                ).append((100.0, i, j, use.term_index))
         out: list[Match] = []
         for ri in sorted(found):
             m = assemble(self.rules[ri], article, found[ri], norms)
             if m is not None:
                 out.append(m)
         return out
+
+    def _live(
+        self,
+        runs: Sequence[tuple[str, int, int, int, float]],
+        ticks: Sequence[tuple[str, _Use, int, int]],
+    ) -> set[int]:
+        """The rules every group of which ``require`` needs has a run or ticker in: the only
+        ones that can match (the threshold, the capital rule and the evidence take runs
+        away, never add one), so the only ones worth judging and assembling."""
+        hit: dict[int, set[str]] = {}
+        for tid in {r[1] for r in runs}:
+            for ri, group in self._feeds[tid]:
+                hit.setdefault(ri, set()).add(group)
+        for _, use, _, _ in ticks:
+            hit.setdefault(use.rule, set()).add(use.group)
+        live: set[int] = set()
+        for ri, groups in hit.items():
+            every, need = self._need[ri]
+            if need and (need <= groups if every else not need.isdisjoint(groups)):
+                live.add(ri)
+        return live
 
     @property
     def term_count(self) -> int:
