@@ -283,6 +283,26 @@ def post_all(url: str, bodies: list[bytes], posters: int) -> float:
         return max(pool.map(post, bodies))
 
 
+def warm_up(url: str, pid: int, batch: int) -> None:
+    """Bring the daemon to its steady state before timing: post batches of made-up
+    articles (no rule names their words) until its matching workers have started and
+    compiled their matchers, i.e. until the process tree's CPU stops growing between
+    posts. What a daemon that has run for a while looks like; the cold start is the
+    default run."""
+    filler = "the weather was mild and the market for apples in the valley stayed calm " * 8
+    last = tree_usage(pid)[0]
+    for n in range(60):
+        arts = [
+            {"id": f"warm-{n}-{i}", "title": f"Note {n} {i}", "body": filler} for i in range(batch)
+        ]
+        httpx.post(url, json=arts, timeout=120).raise_for_status()
+        time.sleep(0.5)
+        cpu = tree_usage(pid)[0]
+        if n >= 1 and cpu - last < 0.2:  # workers compiling would add ~0.5 s each
+            return
+        last = cpu
+
+
 def outbox_open(db: Path) -> tuple[int, int]:
     """(outbox rows, rows not yet sent or failed) in the daemon's state file."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as conn:
@@ -335,6 +355,8 @@ logging:
                 raise SystemExit("the daemon did not start")
             time.sleep(0.1)
         bodies = encode(arts, args.batch)
+        if args.warm:
+            warm_up(url + "/articles", proc.pid, args.batch)
         cpu_before = tree_usage(proc.pid)[0]
         start = time.monotonic()
         last_accepted = post_all(url + "/articles", bodies, args.posters)
@@ -401,6 +423,11 @@ def main() -> int:
         "--articles", type=int, default=None, help="default: all (2,000 single-company)"
     )
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="time a daemon in its steady state (matching workers already started)",
+    )
     parser.add_argument("--posters", type=int, default=2, help="connections posting at once")
     parser.add_argument("--cores", default="all", help="comma list of core counts, e.g. 1,2")
     parser.add_argument(

@@ -112,8 +112,28 @@ def test_cli_import_loads_no_heavy_package() -> None:
 
 
 def test_version_loads_nothing_heavy_and_check_loads_no_apprise() -> None:
-    """`--version` loads no heavy package; `check` needs the matcher (examples), not Apprise."""
+    """`--version` loads no heavy package; `check` on the example needs rapidfuzz (its
+    examples run), not Apprise, numpy (short texts), wordfreq itself (its small list is
+    read directly) nor another command's module."""
     version = "from watchlist.cli import main\ntry: main(['--version'])\nexcept SystemExit: pass"
     assert _imported_after(version) == set()
     check = f"from watchlist.cli import main\nassert main(['check', '-c', {str(CONFIG)!r}]) == 0"
-    assert _imported_after(check) <= {"numpy", "rapidfuzz"}  # the example rule's examples run
+    assert _imported_after(check) <= {"rapidfuzz"}
+    probe = check + "\nimport sys\nprint(sorted(m for m in sys.modules if m.startswith(("
+    probe += "'wordfreq', 'watchlist.commands.'))))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.splitlines()[-1] == "['watchlist.commands.check']", done.stderr
+
+
+def test_help_lists_every_command_and_each_builds_its_own() -> None:
+    """`--help` names every subcommand with its line; `X --help` shows X's options."""
+    from watchlist.cli import COMMANDS, build_parser
+
+    text = build_parser(["--help"]).format_help()
+    for name, (_, line) in COMMANDS.items():
+        assert name in text and line[:30] in text
+    scan = build_parser(["scan", "x"])
+    assert scan.parse_args(["scan", "--json", "x"]).json is True
+    assert scan.parse_args(["-c", "c.yaml", "scan", "x"]).top_config.name == "c.yaml"

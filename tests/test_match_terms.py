@@ -92,3 +92,21 @@ def test_build_matcher_leaves_the_collector_as_it_was(enabled: bool) -> None:
             gc.enable()
         else:
             gc.disable()
+
+
+def test_the_small_word_list_is_wordfreqs() -> None:
+    """The list read straight from wordfreq's data file is wordfreq's own small list, and
+    every word of Zipf 3.5 or more in its full list has the same Zipf here."""
+    from wordfreq import get_frequency_dict, zipf_frequency
+
+    from watchlist.match.forms import COMMON_ZIPF, _read_small_list, zipf
+
+    assert _read_small_list() == get_frequency_dict("en", wordlist="small")
+    full = get_frequency_dict("en", wordlist="best")
+    common = [w for w in list(full)[:20000] if w.isascii() and w.isalpha() and w.islower()]
+    for w in common[::7]:
+        want = zipf_frequency(w, "en")
+        if want >= COMMON_ZIPF:
+            assert zipf(w) == want, w
+        else:
+            assert zipf(w) < COMMON_ZIPF, w

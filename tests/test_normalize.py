@@ -66,3 +66,19 @@ def test_offsets_are_ordered_and_in_range(text: str) -> None:
         assert w and " " not in w
         assert last <= s < e <= len(text)
         last = s
+
+
+def test_short_and_long_ascii_paths_agree() -> None:
+    """Word offsets of an ASCII field are the same below and above SHORT_TEXT (regex / numpy)."""
+    from watchlist.match.normalize import SHORT_TEXT, normalize, normalize_general
+
+    base = "Shares of U.S. Steel's unit rose 3.5% -- the IPOs (AAPL) o'clock x"
+    for n in range(1, 3 * SHORT_TEXT, 7):
+        text = (base * (n // len(base) + 1))[:n]
+        got, want = normalize(text), normalize_general(text)
+        assert (got.texts, got.cased, got.starts, got.ends) == (
+            want.texts,
+            want.cased,
+            want.starts,
+            want.ends,
+        ), n

@@ -2,7 +2,8 @@
 """The ``watchlist`` command line: parses arguments and hands off to watchlist.commands.*.
 
 Each subcommand lives in its own module under ``watchlist/commands/`` with
-``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+``add_arguments(parser)`` and ``run(args) -> int``; its line of help is in ``COMMANDS``,
+and only the module of the subcommand given is imported.
 Exit codes: 0 success, 1 a check or delivery failed, 2 usage error. ``-c FILE`` may
 come before or after the subcommand; ``--version`` / ``-V`` imports no command; shell
 completion comes from argcomplete (``eval "$(register-python-argcomplete watchlist)"``).
@@ -24,23 +25,53 @@ from watchlist import __version__
 if TYPE_CHECKING:
     from watchlist.models import Config
 
-# subcommand name -> module under watchlist.commands
-COMMANDS: dict[str, str] = {
-    "run": "run",
-    "check": "check",
-    "scan": "scan",
-    "explain": "explain",
-    "notify-test": "notify_test",
-    "status": "status",
-    "outbox": "outbox",
-    "test": "examples",
-    "backtest": "backtest",
-    "mute": "mute",
-    "mutes": "mutes",
-    "unmute": "unmute",
-    "init": "init",
-    "import-opml": "import_opml",
-    "migrate-state": "migrate_state",
+# subcommand name -> (module under watchlist.commands, one line of help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("run", "run the daemon (with --once: poll every source once, deliver, and exit)"),
+    "check": ("check", "validate config and rules; print every error; exit 1 if any"),
+    "scan": (
+        "scan",
+        "match articles from files, URLs or - and print the matches (touches no state)",
+    ),
+    "explain": (
+        "explain",
+        "explain, entry by entry, why a rule does or does not match an article",
+    ),
+    "notify-test": (
+        "notify_test",
+        "send a test message to one channel and report Apprise's result",
+    ),
+    "status": ("status", "sources, outbox, recent alerts and last reload (a table, or --json)"),
+    "outbox": ("outbox", "list deliveries not yet made and why; retry or drop one"),
+    "test": (
+        "examples",
+        "run the rules' examples; print each failure with its reason; exit 1 if any fails",
+    ),
+    "backtest": (
+        "backtest",
+        "run rules over the archived articles and print what would have alerted (sends nothing)",
+    ),
+    "mute": (
+        "mute",
+        "silence a rule (or one story for it) for a while: matches are recorded, not sent",
+    ),
+    "mutes": (
+        "mutes",
+        "list the mutes in force: rule or story, until when, why, matches silenced",
+    ),
+    "unmute": ("unmute", "end a mute now (matches it silenced stay recorded and are not resent)"),
+    "init": (
+        "init",
+        "write a starter config.yaml, rules/ and inbox/ (to a folder, default: here)",
+    ),
+    "import-opml": (
+        "import_opml",
+        "add the feeds of an OPML file (from a feed reader) as rss sources to config.yaml",
+    ),
+    "migrate-state": (
+        "migrate_state",
+        "copy the SQLite state (seen, alerts, outbox, sources, ...) into a PostgreSQL database",
+    ),
 }
 
 
@@ -97,8 +128,13 @@ def _module(name: str) -> ModuleType:
     return importlib.import_module(f"watchlist.commands.{name}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser with every subcommand."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser: every subcommand, in full only the one ``argv`` names.
+
+    The others get their line of help and nothing more, so ``watchlist check`` imports
+    the check command alone (each command module loads what it needs). With no ``argv``
+    (or under shell completion) every subcommand is built in full.
+    """
     parser = argparse.ArgumentParser(
         prog="watchlist", description="Watch the news: YAML rules, fuzzy matching, alerts."
     )
@@ -112,13 +148,30 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="config file, for any subcommand (also accepted after it)",
     )
+    chosen = _chosen(argv)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, modname in COMMANDS.items():
-        mod = _module(modname)
-        p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
-        mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+    for name, (modname, help_line) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_line, description=help_line)
+        if chosen is None or chosen == name:
+            mod = _module(modname)
+            mod.add_arguments(p)
+            p.set_defaults(_run=mod.run)
     return parser
+
+
+def _chosen(argv: Sequence[str] | None) -> str | None:
+    """The subcommand ``argv`` names (None: all of them are to be built)."""
+    if argv is None or "_ARGCOMPLETE" in os.environ:
+        return None
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in ("-c", "--config"):
+            skip = True
+        elif not token.startswith("-"):
+            return token if token in COMMANDS else None
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -131,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from watchlist.daemon.termsafe import make_output_safe
 
     make_output_safe()  # control characters from articles are shown, never obeyed
-    parser = build_parser()
+    parser = build_parser(argv)
     _autocomplete(parser)
     args = parser.parse_args(argv)
     top = getattr(args, "top_config", None)

@@ -29,7 +29,6 @@ if TYPE_CHECKING:  # the matcher and the store load only when a backtest runs
     from watchlist.match.backtest import ArticleMatch, BacktestDiff, BacktestResult
     from watchlist.store import Store
 
-HELP = "run rules over the archived articles and print what would have alerted (sends nothing)"
 DEFAULT_SINCE = "7d"
 
 

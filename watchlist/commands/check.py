@@ -18,8 +18,6 @@ from watchlist.config.loader import load_config, load_rules
 from watchlist.delivery import CONFIG_CHECKS
 from watchlist.models import Config
 
-HELP = "validate config and rules; print every error; exit 1 if any"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``-c FILE``, ``--json`` and optional rule files to check alone."""

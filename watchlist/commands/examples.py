@@ -15,8 +15,6 @@ from pathlib import Path
 
 from watchlist.cli import add_config_argument
 
-HELP = "run the rules' examples; print each failure with its reason; exit 1 if any fails"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``-c`` and the rule files or folders."""

@@ -17,8 +17,6 @@ from watchlist.cli import add_config_argument, config_path, load_config_or_repor
 if TYPE_CHECKING:
     from watchlist.models import Rule
 
-HELP = "explain, entry by entry, why a rule does or does not match an article"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``-c``, ``--rules``, ``--article``, ``--json``, RULE and INPUT."""

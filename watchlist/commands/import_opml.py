@@ -22,7 +22,6 @@ from watchlist.cli import add_config_argument, config_path
 from watchlist.config.errors import ConfigErrors, display_path
 from watchlist.config.yamlsafe import YMap, YSeq, parse_yaml
 
-HELP = "add the feeds of an OPML file (from a feed reader) as rss sources to config.yaml"
 MAX_BYTES = 10 * 1024 * 1024
 _SOURCES = re.compile(r"^sources:[ \t]*(#.*)?$")
 _TOP = re.compile(r"^[^\s#]")

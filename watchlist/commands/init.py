@@ -14,7 +14,6 @@ from pathlib import Path
 
 from watchlist.config.errors import display_path
 
-HELP = "write a starter config.yaml, rules/ and inbox/ (to a folder, default: here)"
 FILES: tuple[str, ...] = ("config.yaml", "rules/example.yaml")
 
 

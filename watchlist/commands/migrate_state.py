@@ -19,8 +19,6 @@ from pathlib import Path
 from watchlist.cli import add_config_argument, load_config_or_report
 from watchlist.config.envvars import substitute
 
-HELP = "copy the SQLite state (seen, alerts, outbox, sources, ...) into a PostgreSQL database"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``-c FILE``, ``--to URL`` (required), ``--from FILE``."""

@@ -17,7 +17,6 @@ from watchlist.models import Mute
 from watchlist.store import open_store
 from watchlist.store.mutes import MuteError
 
-HELP = "silence a rule (or one story for it) for a while: matches are recorded, not sent"
 DEFAULT_FOR = "1h"  # as amtool's silences
 
 

@@ -10,8 +10,6 @@ from watchlist.cli import add_config_argument, load_config_or_report
 from watchlist.commands.mute import describe_mute
 from watchlist.store import open_store
 
-HELP = "list the mutes in force: rule or story, until when, why, matches silenced"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``[--all] [--json] [-c FILE]``."""

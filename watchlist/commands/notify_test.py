@@ -9,8 +9,6 @@ from datetime import UTC, datetime
 from watchlist.cli import add_config_argument, load_config_or_report
 from watchlist.config.errors import did_you_mean
 
-HELP = "send a test message to one channel and report Apprise's result"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``-c FILE`` and the channel name."""

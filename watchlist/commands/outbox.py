@@ -15,8 +15,6 @@ from watchlist.delivery.describe import describe
 if TYPE_CHECKING:  # the store (and the matcher it imports) loads only when a command runs
     from watchlist.store import OutboxRow, Store
 
-HELP = "list deliveries not yet made and why; retry or drop one"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``list [--all] [--json]``, ``retry ID``, ``drop ID``; each takes ``-c FILE``."""

@@ -9,8 +9,6 @@ import sys
 from watchlist.cli import add_config_argument, config_path
 from watchlist.daemon import logs
 
-HELP = "run the daemon (with --once: poll every source once, deliver, and exit)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``-c FILE``, ``--once`` and ``--log-level``."""

@@ -18,8 +18,6 @@ from typing import Any
 from watchlist.cli import add_config_argument, config_path
 from watchlist.models import Article, Config, Match, Rule
 
-HELP = "match articles from files, URLs or - and print the matches (touches no state)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``-c``, ``--rules``, ``--json``, ``--notify`` and the inputs."""

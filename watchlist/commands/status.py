@@ -34,8 +34,6 @@ from watchlist.daemon.logs import add_secrets, mask
 from watchlist.models import SourceConfig
 from watchlist.store import is_postgres
 
-HELP = "sources, outbox, recent alerts and last reload (a table, or --json)"
-
 
 def ago(when: datetime | None, now: datetime) -> str:
     """``3m ago`` / ``in 2h`` / ``never``, coarse and short."""

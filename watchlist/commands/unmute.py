@@ -9,8 +9,6 @@ from datetime import UTC, datetime
 from watchlist.cli import add_config_argument, load_config_or_report
 from watchlist.store import open_store
 
-HELP = "end a mute now (matches it silenced stay recorded and are not resent)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``ID [-c FILE]``."""

@@ -324,8 +324,9 @@ class Daemon:
         config = runtime.config
         self._install_signals()
         processes = send_processes()
-        if processes:  # started on the first send; --once sends from this process
+        if processes:  # --once sends from this process
             self._sendpool = SendPool(processes)
+            self._sendpool.start()
         sched = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=WORKERS)}, timezone=UTC
         )

@@ -237,6 +237,13 @@ class SendPool:
         self._ids = itertools.count()
         self._closed = False
 
+    def start(self) -> None:
+        """Start every child now (each loads Apprise), so the first alerts do not wait."""
+        with self._lock:
+            for n, child in enumerate(self._children):
+                if child is None and not self._closed:
+                    self._children[n] = _Child()
+
     def _pick(self) -> _Child:
         """The live child with the fewest sends outstanding (one is started if needed)."""
         with self._lock:

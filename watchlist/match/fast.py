@@ -32,7 +32,7 @@ from rapidfuzz import fuzz, process
 
 from watchlist.match.assemble import Found, accepts, assemble, entry_threshold, rule_groups
 from watchlist.match.evidence import find_tickers, ticker_names
-from watchlist.match.forms import zipf
+from watchlist.match.forms import zipf_listed as zipf
 from watchlist.match.normalize import NormText, normalize
 from watchlist.match.terms import (
     MAX_PIECES,

@@ -21,14 +21,14 @@ import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass
 
-import numpy as np
-
 APOSTROPHES = frozenset("'\u2019\u2018\u02bc\uff07")
 _ASCII_WORD_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 # byte tables: word characters kept (_FOLD: lowered, offsets unchanged), others a space
 _ASCII_SEP = bytes(c if c in _ASCII_WORD_CHARS else 32 for c in range(256))
 _ASCII_FOLD = bytes(ord(chr(c).lower()) if c in _ASCII_WORD_CHARS else 32 for c in range(256))
 _ASCII_IS_WORD = bytes(int(c in _ASCII_WORD_CHARS) for c in range(256))
+_ASCII_WORD_RUN = re.compile(r"[A-Za-z0-9]+")  # the same characters, for short texts
+SHORT_TEXT = 200  # characters below which a field's word offsets come from the regex
 
 # a run of two or more single letters, each directly followed by a dot ("U.S.", "A.I.")
 DOTTED = re.compile(r"(?<![^\W_])(?:[^\W\d_]\.){2,}")
@@ -141,6 +141,13 @@ def _ascii(text: str) -> NormText:
     raw = text.encode("ascii")
     cased = raw.translate(_ASCII_SEP).decode("ascii").split()
     texts = raw.translate(_ASCII_FOLD).decode("ascii").split()
+    if len(raw) < SHORT_TEXT:  # a title: a regex is quicker than numpy's set-up
+        spans = [m.span() for m in _ASCII_WORD_RUN.finditer(text)]
+        starts = [a for a, _ in spans]
+        ends = [b for _, b in spans]
+        return _build(text, texts, cased, starts, ends)
+    import numpy as np  # only for long fields (a check of short examples never loads it)
+
     is_word = np.zeros(len(raw) + 2, dtype=np.int8)
     is_word[1:-1] = np.frombuffer(raw.translate(_ASCII_IS_WORD), dtype=np.int8)
     edges = is_word[1:] - is_word[:-1]  # 1 where a word starts, -1 just past its end
