@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from proctools import alive
 from test_faults_driver import T0, article, config
 
 from watchlist.daemon.matchpool import MatchPool, match_workers
@@ -133,14 +134,6 @@ def _children(pid: int) -> set[int]:
     return out
 
 
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return False
-    return stat[0] != "Z"
-
-
 @pytest.mark.slow
 def test_daemon_killed_leaves_no_worker_behind(tmp_path: Path) -> None:
     """A daemon matching on two workers, SIGKILLed: its worker processes exit too."""
@@ -179,10 +172,10 @@ def test_daemon_killed_leaves_no_worker_behind(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         for _ in range(100):  # each worker notices within a second
-            if not any(_alive(k) for k in kids):
+            if not any(alive(k) for k in kids):
                 break
             time.sleep(0.1)
-        assert not any(_alive(k) for k in kids)
+        assert not any(alive(k) for k in kids)
     finally:
         if proc.poll() is None:
             proc.kill()

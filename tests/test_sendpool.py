@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from localserver import LocalServer, Request, Route
+from proctools import alive
 
 from watchlist.delivery.sendpool import PROCESSES_ENV, SendPool, send_processes
 
@@ -55,7 +56,7 @@ def test_a_failure_comes_back_in_words(pool: SendPool, http_server: LocalServer)
     assert not result.ok and "failed" in result.words and "json://" in result.words
 
 
-def test_connections_are_kept_alive(pool: SendPool, http_server: LocalServer) -> None:
+def test_connections_are_keptalive(pool: SendPool, http_server: LocalServer) -> None:
     """Twenty messages one after another use one connection, not twenty."""
     http_server.routes["/hook"] = Route(200, b"{}")
     url = f"json://127.0.0.1:{http_server.port}/hook"
@@ -115,7 +116,7 @@ def test_a_dead_child_fails_its_sends_and_is_replaced(
     assert child.proc.pid not in _children(pool)
 
 
-def test_children_exit_with_the_daemon(tmp_path: object, http_server: LocalServer) -> None:
+def test_children_exit_with_the_daemon(http_server: LocalServer) -> None:
     """A process that started a pool and is SIGKILLed leaves no child behind."""
     http_server.routes["/hook"] = Route(200, b"{}")
     code = (
@@ -134,20 +135,12 @@ def test_children_exit_with_the_daemon(tmp_path: object, http_server: LocalServe
         proc.kill()
         proc.wait(10)
         for _ in range(100):  # the child checks its parent twice a second
-            if not _alive(child):
+            if not alive(child):
                 break
             time.sleep(0.1)
-        assert not _alive(child)
+        assert not alive(child)
     finally:
         proc.kill()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_send_processes_from_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -237,6 +237,13 @@ class Config:
     secrets: tuple[str, ...] = ()
     # Variables left unset (only when loaded with unset_ok, by admin commands): still ${VAR}.
     unset_vars: tuple[str, ...] = ()
+    # ``rules`` by name (the first of a name wins), derived: ``rule()`` is O(1) per alert.
+    _rules_by_name: dict[str, Rule] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_rules_by_name", {r.name: r for r in reversed(self.rules)})
 
     def channel(self, name: str) -> ChannelConfig:
         """The channel called ``name`` (KeyError when there is none)."""
@@ -246,18 +253,8 @@ class Config:
         raise KeyError(name)
 
     def rule(self, name: str) -> Rule:
-        """The rule called ``name`` (KeyError when there is none); O(1) after the first call."""
-        held = _RULES_BY_NAME.get(id(self.rules))
-        if held is None or held[0] is not self.rules:
-            held = (self.rules, {r.name: r for r in reversed(self.rules)})  # the first wins
-            if len(_RULES_BY_NAME) >= 8:  # a few configs live at once (reloads, tests)
-                _RULES_BY_NAME.clear()
-            _RULES_BY_NAME[id(self.rules)] = held
-        return held[1][name]
-
-
-# Config.rule's index, per rules tuple (kept with the tuple, so a reused id cannot mislead).
-_RULES_BY_NAME: dict[int, tuple[tuple[Rule, ...], dict[str, Rule]]] = {}
+        """The rule called ``name`` (KeyError when there is none), by a dict."""
+        return self._rules_by_name[name]
 
 
 # --------------------------------------------------------------------------- sources

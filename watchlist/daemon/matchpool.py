@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -35,6 +34,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 
 from watchlist.match import Matcher, build_matcher
 from watchlist.models import Article, Match, Rule
+from watchlist.procs import follow_parent
 
 log = logging.getLogger("watchlist.daemon")
 
@@ -59,16 +59,8 @@ def match_workers() -> int:
 
 def _start_worker(rules: Sequence[Rule], owner: int) -> None:
     global _matcher
-    threading.Thread(target=_watch, args=(owner,), name="watch-daemon", daemon=True).start()
+    follow_parent(owner)
     _matcher = build_matcher(rules)
-
-
-def _watch(owner: int) -> None:
-    """Exit this worker once the daemon that started it is gone (its parent changes)."""
-    while os.getppid() == owner:
-        time.sleep(0.5)
-    sys.stderr.flush()
-    os._exit(0)
 
 
 def _ready() -> int:

@@ -27,7 +27,6 @@ import multiprocessing
 import os
 import sys
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -35,7 +34,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 from urllib.parse import urlsplit
 
+from watchlist.delivery import send as deliver
 from watchlist.delivery.send import SendResult
+from watchlist.procs import follow_parent
 
 log = logging.getLogger("watchlist.outbox")
 
@@ -57,18 +58,12 @@ def send_processes() -> int:
     return cores if cores > 1 else 0
 
 
-def _in_process(urls: Sequence[str]) -> bool:
-    return any(u.split("://", 1)[0].strip().lower() == "console" for u in urls)
-
-
 # ----------------------------------------------------------------------------- child
 
 
 def _child(conn: Connection, owner: int) -> None:
     """A child's life: take requests until the daemon is gone or says stop."""
-    threading.Thread(target=_watch, args=(owner,), name="watch-daemon", daemon=True).start()
-    from watchlist.delivery import send as deliver  # Apprise loads here, once per child
-
+    follow_parent(owner)
     _reuse_connections()
 
     lock = threading.Lock()
@@ -147,14 +142,6 @@ def _reuse_connections() -> None:
 
     requests.request = request  # type: ignore[assignment]
     requests.api.request = request  # type: ignore[assignment]  # get(), post() ... call it
-
-
-def _watch(owner: int) -> None:
-    """Exit this child once the daemon that started it is gone (its parent changes)."""
-    while os.getppid() == owner:
-        time.sleep(0.5)
-    sys.stderr.flush()
-    os._exit(0)
 
 
 # ----------------------------------------------------------------------------- daemon side
@@ -269,11 +256,11 @@ class SendPool:
         data: Mapping[str, Any] | None = None,
     ) -> SendResult:
         """``send.send`` in a child (``console://`` here); the same result."""
+        if any(deliver._scheme(u) == "console" for u in urls):
+            return deliver.send(
+                urls, title, body, body_format=body_format, timeout=timeout, data=data
+            )
         kwargs = {"body_format": body_format, "timeout": timeout, "data": dict(data or {})}
-        if _in_process(urls):
-            from watchlist.delivery import send as deliver
-
-            return deliver.send(urls, title, body, **kwargs)  # type: ignore[arg-type]
         try:
             future = self._pick().submit(next(self._ids), (list(urls), title, body), kwargs)
         except OSError as exc:

@@ -125,8 +125,7 @@ def zipf(word: str) -> float:
     instead of ~90 us); any other word goes through ``zipf_frequency``.
     """
     if word.isascii() and word.isalpha() and word.islower():
-        f = _english().get(word, 0.0)
-        return round(math.log10(f) + 9, 2) if f > 0 else 0.0
+        return zipf_listed(word)
     from wordfreq import zipf_frequency
 
     return float(zipf_frequency(word, "en"))
