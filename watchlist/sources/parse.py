@@ -73,6 +73,18 @@ def _article_from(obj: Any, *, name: str, where: str, source: str) -> Article | 
     return art if (art.title or art.summary or art.body or art.url) else None
 
 
+def json_line(line: str, *, name: str, lineno: int, source: str) -> Article | None:
+    """One JSON Lines article (None when it has nothing to match); errors name the line."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise SourceError(
+            f"{name}:{lineno}:{err.colno}: not valid JSON Lines: {err.msg} "
+            "(each line must be one JSON article)"
+        ) from None
+    return _article_from(obj, name=name, where=f"{lineno}:1", source=source)
+
+
 def _keep(found: list[tuple[str, Article | None]], name: str) -> list[Article]:
     """The articles with content; an error only if every one of them was empty."""
     arts = [a for _, a in found if a is not None]
@@ -94,18 +106,10 @@ def parse_json(text: str, *, name: str, source: str) -> list[Article]:
             raise SourceError(
                 f"{name}:{whole_err.lineno}:{whole_err.colno}: not valid JSON: {whole_err.msg}"
             ) from None
-        out: list[tuple[str, Article | None]] = []
-        for lineno, line in lines:
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise SourceError(
-                    f"{name}:{lineno}:{err.colno}: not valid JSON Lines: {err.msg} "
-                    "(each line must be one JSON article)"
-                ) from None
-            where = f"{lineno}:1"
-            out.append((where, _article_from(obj, name=name, where=where, source=source)))
-        return _keep(out, name)
+        found = [
+            (f"{n}:1", json_line(line, name=name, lineno=n, source=source)) for n, line in lines
+        ]
+        return _keep(found, name)
     if is_json_feed(doc):
         doc = feed_items(doc)
     elif isinstance(doc, Mapping) and isinstance(doc.get("articles"), list):

@@ -21,11 +21,10 @@ from typing import BinaryIO
 import httpx
 
 from watchlist.models import Article
-from watchlist.sources.articles import make_article
 from watchlist.sources.errors import SourceError
 from watchlist.sources.fetch import fetch, safe_url
 from watchlist.sources.folder import SUFFIXES
-from watchlist.sources.parse import parse_bytes
+from watchlist.sources.parse import json_line, parse_bytes
 
 MAX_DOCUMENT = 10 * 1024 * 1024  # a document that is not JSON Lines is read whole, up to this
 MAX_LINE = 10 * 1024 * 1024  # one JSON Lines article
@@ -69,12 +68,6 @@ def _as_object(line: bytes) -> Mapping[str, object] | None:
     return obj
 
 
-def _article(obj: Mapping[str, object], source: str) -> Article | None:
-    """The article, or None when it has nothing to match (no title, summary, body or url)."""
-    art = make_article(obj, source)
-    return art if (art.title or art.summary or art.body or art.url) else None
-
-
 def _readline(fh: BinaryIO, name: str, lineno: int) -> bytes:
     line = fh.readline(MAX_LINE + 1)
     if len(line) > MAX_LINE and not line.endswith(b"\n"):
@@ -94,22 +87,9 @@ def _lines(
         on_bytes(len(line))
         text = line.decode("utf-8", errors="replace").lstrip("\ufeff")
         if text.strip():
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as err:
-                raise SourceError(
-                    f"{name}:{lineno}:{err.colno}: not valid JSON Lines: {err.msg} "
-                    "(each line must be one JSON article)"
-                ) from None
-            where = f"{lineno}:1"
-            if not isinstance(obj, Mapping):
-                raise SourceError(
-                    f"{name}:{where}: expected an article object with title/body/url, "
-                    f"got {type(obj).__name__}"
-                )
-            art = _article(obj, source)
+            art = json_line(text, name=name, lineno=lineno, source=source)
             if art is None:
-                empty = empty or where
+                empty = empty or f"{lineno}:1"
             else:
                 kept += 1
                 yield art
