@@ -306,3 +306,16 @@ def test_held_row_that_fails_shows_its_error_not_the_hold(
     assert row.held_reason == ""
     assert why.startswith("retrying at") and "500" in why and "quiet hours" not in why
     assert "quiet hours" not in format_outbox_status(store, after + timedelta(seconds=1))
+
+
+def test_sent_rows_name_the_daemon_that_sent_them(store: Store, http_server: LocalServer) -> None:
+    """Rows delivered in a batch (settle) are credited to the claimer, as a single send is:
+    the cluster view counts them under this daemon, not under "-"."""
+    from watchlist.delivery.worker import claimer_id
+
+    http_server.routes["/hook"] = Route(200, b"{}")
+    cfg = config({"hook": (hook(http_server),)})
+    record(store, cfg, n=5)
+    deliver_due(store, cfg, T0, rng=random.Random(7))
+    assert [r.status for r in store.outbox_rows()] == ["sent"] * 5
+    assert store.cluster_view(T0)["outbox"] == {claimer_id(): {"sending": 0, "sent": 5}}

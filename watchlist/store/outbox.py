@@ -145,18 +145,8 @@ class OutboxQueries:
         self, ids: Sequence[int], now: datetime, channel: str, delivered: Sequence[int]
     ) -> None:
         """Rows delivered: status 'sent', and one send counted on ``channel`` - one transaction."""
-        marks = ",".join("?" * len(ids))
         with self.tx() as db:
-            db.execute(
-                "UPDATE outbox SET status = 'sent', sent_at = ?, updated = ?, last_error = '',"
-                f" sent_by = claimed_by, claimed_by = '', delivered_urls = ? WHERE id IN ({marks})",
-                [ts(now), ts(now), json.dumps(list(delivered)), *ids],
-            )
-            db.execute("INSERT INTO sends (channel, at) VALUES (?, ?)", (channel, ts(now)))
-            db.execute(  # by the (channel, at) index: a scan of every send would grow with them
-                "DELETE FROM sends WHERE channel = ? AND at < ?",
-                (channel, ts(now - timedelta(days=2))),
-            )
+            _sent_in(db, [(ids, delivered)], now, channel)
 
     def retry(self, row_id: int, now: datetime) -> bool:
         """A failed (or dropped) row becomes pending and due now; False if there is no such row."""
@@ -183,10 +173,7 @@ class OutboxQueries:
         """Remember one message sent on ``channel`` (for rate limits)."""
         with self.tx() as db:
             db.execute("INSERT INTO sends (channel, at) VALUES (?, ?)", (channel, ts(now)))
-            db.execute(  # by the (channel, at) index: a scan of every send would grow with them
-                "DELETE FROM sends WHERE channel = ? AND at < ?",
-                (channel, ts(now - timedelta(days=2))),
-            )
+            _forget_old_sends(db, channel, now)
 
     def sends_since(self, channel: str, since: datetime) -> list[datetime]:
         """When messages were sent on ``channel`` after ``since``."""
@@ -262,20 +249,26 @@ def _sent_in(
     now: datetime,
     channel: str,
 ) -> None:
-    """``mark_sent_many`` inside the transaction ``db``."""
+    """``mark_sent_many`` inside the transaction ``db``: per message its rows 'sent' (by
+    the daemon that claimed them) and one send counted on ``channel``."""
     for ids, delivered in sent:
         marks = ",".join("?" * len(ids))
         db.execute(
             "UPDATE outbox SET status = 'sent', sent_at = ?, updated = ?, last_error = '',"
-            f" claimed_by = '', delivered_urls = ? WHERE id IN ({marks})",
+            f" sent_by = claimed_by, claimed_by = '', delivered_urls = ? WHERE id IN ({marks})",
             [ts(now), ts(now), json.dumps(list(delivered)), *ids],
         )
         db.execute("INSERT INTO sends (channel, at) VALUES (?, ?)", (channel, ts(now)))
     if sent:
-        db.execute(  # by the (channel, at) index: a scan of every send would grow with them
-            "DELETE FROM sends WHERE channel = ? AND at < ?",
-            (channel, ts(now - timedelta(days=2))),
-        )
+        _forget_old_sends(db, channel, now)
+
+
+def _forget_old_sends(db: sqlite3.Connection, channel: str, now: datetime) -> None:
+    """Sends older than two days no longer count for a rate limit; by the (channel, at)
+    index, so the delete does not scan every send ever made."""
+    db.execute(
+        "DELETE FROM sends WHERE channel = ? AND at < ?", (channel, ts(now - timedelta(days=2)))
+    )
 
 
 def _update_in(
