@@ -8,7 +8,7 @@ then posts the whole corpus again (every article already seen). Prints articles/
 accepted and end to end (first post to last alert delivered, or last 202 if
 later), alerts/s delivered, how long after the last accepted article the last
 alert came (and how fast the backlog left after it, if there was one), the
-daemon's CPU seconds and peak RSS (its matching workers included,
+daemon's CPU seconds and peak RSS (its matching workers and send processes included,
 read from /proc before it stops), and the re-post rate.
 
 Rule sets, generated from the SEC company list and the Reuters topic names:
@@ -213,7 +213,7 @@ class Figures:
     drain_s: float  # alerts/s delivered after the last article was accepted (0: no backlog)
     last_alert_after: float
     cpu: float
-    own_cpu: float  # the daemon process alone (the rest: its matching workers)
+    own_cpu: float  # the daemon process alone (the rest: its matching workers and send processes)
     run_cpu: float  # the daemon's CPU from the first post to the last alert delivered
     rss_mb: float
     repost_s: float
@@ -409,8 +409,8 @@ def line(f: Figures) -> str:
         f"{f.alerts} alerts at {f.deliver_s:,.0f}/s ({drain}), the last "
         f"{f.last_alert_after:+.2f}s after the last accepted article; CPU {f.run_cpu:.1f}s for "
         f"the run, {f.cpu:.1f}s in all "
-        f"({f.own_cpu:.1f}s in the daemon process, {f.cpu - f.own_cpu:.1f}s in its workers), "
-        f"peak RSS {f.rss_mb:.0f} MB (daemon and workers); "
+        f"({f.own_cpu:.1f}s in the daemon process, {f.cpu - f.own_cpu:.1f}s in its helper processes), "
+        f"peak RSS {f.rss_mb:.0f} MB (daemon and helpers); "
         f"re-post of seen articles {f.repost_s:,.0f} art/s"
     )
 
