@@ -409,7 +409,8 @@ def line(f: Figures) -> str:
         f"{f.alerts} alerts at {f.deliver_s:,.0f}/s ({drain}), the last "
         f"{f.last_alert_after:+.2f}s after the last accepted article; CPU {f.run_cpu:.1f}s for "
         f"the run, {f.cpu:.1f}s in all "
-        f"({f.own_cpu:.1f}s in the daemon process, {f.cpu - f.own_cpu:.1f}s in its helper processes), "
+        f"({f.own_cpu:.1f}s in the daemon process, {f.cpu - f.own_cpu:.1f}s in its helper "
+        f"processes), "
         f"peak RSS {f.rss_mb:.0f} MB (daemon and helpers); "
         f"re-post of seen articles {f.repost_s:,.0f} art/s"
     )
